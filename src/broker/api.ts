@@ -1,0 +1,117 @@
+/**
+ * The narrow API between protocol heads and the broker core. A head may use only what is here
+ * (plus message.ts and errors.ts); the core never imports a head.
+ *
+ * Flow control lives in one place: the core pushes a delivery to a sink only while the
+ * subscription has prefetch credit and the sink last said it was ready.
+ */
+import type { FerryError } from '../errors.js';
+import type { Destination, Message } from './message.js';
+
+/** Callback for operations that complete asynchronously (durable writes). */
+export type Done = (err?: FerryError) => void;
+
+export type AckMode = 'auto' | 'client' | 'client-individual';
+
+export interface ConnectInfo {
+  /** Protocol name for logs and stats: 'stomp', 'openwire', ... */
+  readonly protocol: string;
+  /** Remote address `host:port`. */
+  readonly remote: string;
+  /** JMS client id; needed for durable subscriptions. Unique among live connections. */
+  readonly clientId?: string | undefined;
+  readonly login?: string | undefined;
+}
+
+export interface SubscribeSpec {
+  /** Head-chosen id, unique within the session (STOMP `id`). */
+  readonly id: string;
+  /** May be a wildcard or composite destination. */
+  readonly destination: Destination;
+  readonly ackMode: AckMode;
+  /** Max unacknowledged deliveries in flight (ActiveMQ prefetch). Default: queue 1000, topic 32766. */
+  readonly prefetch?: number | undefined;
+  /** JMS selector (SQL-92 subset); parse errors reject the subscribe with INVALID_SELECTOR. */
+  readonly selector?: string | undefined;
+  /** Queue only: only one exclusive consumer receives while it lives. */
+  readonly exclusive?: boolean | undefined;
+  /** Consumer priority: higher-priority consumers with credit are served first (queues). */
+  readonly priority?: number | undefined;
+  /** Topic only: do not deliver messages sent by this same connection. */
+  readonly noLocal?: boolean | undefined;
+  /** Topic only: a durable subscription of (clientId, durableName). */
+  readonly durableName?: string | undefined;
+  /** Queue only: browse (copy, no ack, no removal) the messages present now, then end. */
+  readonly browser?: boolean | undefined;
+}
+
+export interface Delivery {
+  readonly message: Message;
+  /** Subscription id given in SubscribeSpec. */
+  readonly subscriptionId: string;
+  /** Session-unique token the head passes back in ack/nack (STOMP 1.2 `ack` header). */
+  readonly ackId: string;
+  /** True when this message was delivered before and not acknowledged. */
+  readonly redelivered: boolean;
+  /** Times delivered before without an ack (JMSXDeliveryCount - 1). Use this, not message.redeliveryCount. */
+  readonly redeliveryCount: number;
+}
+
+/** Core -> head. Implemented by the head for each subscription. */
+export interface DeliverySink {
+  /**
+   * Hand one message to the client. Return false when the connection cannot take more now
+   * (socket buffer full); the core then stops pushing until the head calls
+   * `BrokerSession.resume(subscriptionId)`.
+   */
+  deliver(delivery: Delivery): boolean;
+  /** Browsers: the snapshot has been delivered in full. */
+  browseDone?(): void;
+  /** The core ended this subscription (destination deleted, broker stopping, ...). */
+  closed(reason: FerryError | undefined): void;
+}
+
+/** Head -> core. One per client connection. */
+export interface BrokerSession {
+  readonly connectionId: string;
+  /**
+   * Send a message. `done` is called once it is safe: after the durable write for persistent
+   * messages, at once otherwise. Inside a transaction the message is held until commit and
+   * `done` is called when it is accepted into the transaction.
+   */
+  send(message: Message, tx: string | undefined, done: Done): void;
+  /** Ids for new messages from this session: `ID:<broker>-<conn>:<n>`. */
+  nextMessageId(): string;
+  /** The per-connection physical destination for a protocol's temp destination name. */
+  tempDestination(kind: 'temp-queue' | 'temp-topic', localName: string): Destination;
+  subscribe(spec: SubscribeSpec, sink: DeliverySink): FerryError | undefined;
+  /** Ends a subscription; unacked deliveries go back to their queue marked redelivered. */
+  unsubscribe(subscriptionId: string): FerryError | undefined;
+  /** Remove a durable subscription of this session's client id (must be inactive). */
+  removeDurable(durableName: string, done: Done): void;
+  /**
+   * Acknowledge. 'client' mode subscriptions ack cumulatively (this id and every earlier one
+   * delivered on that subscription); 'client-individual' only this one.
+   */
+  ack(ackId: string, tx: string | undefined, done: Done): void;
+  /** Negative ack: the message goes back for redelivery (redelivered flag and counter set). */
+  nack(ackId: string, tx: string | undefined, done: Done): void;
+  /** Re-enable pushes to a sink that returned false from deliver(). */
+  resume(subscriptionId: string): void;
+  begin(tx: string): FerryError | undefined;
+  /** Applies the transaction's sends and acks atomically; `done` after the durable write. */
+  commit(tx: string, done: Done): void;
+  rollback(tx: string): FerryError | undefined;
+  /**
+   * Closes the session: rolls back open transactions, ends subscriptions (their unacked messages
+   * are redelivered to others), deletes this connection's temporary destinations.
+   */
+  close(reason?: FerryError): void;
+}
+
+/** What the broker offers to heads. */
+export interface BrokerCore {
+  readonly brokerName: string;
+  /** Opens a session, or fails (CLIENT_ID_IN_USE, BROKER_STOPPING). */
+  connect(info: ConnectInfo): BrokerSession | FerryError;
+}

@@ -1,0 +1,382 @@
+/**
+ * The broker core: destinations, routing, recovery, and the store hooks. Protocol heads reach it
+ * only through BrokerCore.connect() and the BrokerSession it returns (see api.ts).
+ */
+import type { Logger } from 'pino';
+import { FerryError, ErrorCodes } from '../errors.js';
+import type { ContainerName, DurableSubscriptionRecord, MessageStore, StoreOp } from '../store/api.js';
+import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
+import { decodeMessage, encodeMessage } from './message-codec.js';
+import { destinationKey, type Destination, type Message } from './message.js';
+import { expandComposite, NamePattern, validateName } from './destinations/names.js';
+import { Topic, TopicSubscription } from './destinations/topic.js';
+import { DispatchQueue, type QueueHooks } from './dispatch/dispatch-queue.js';
+import { QueueEntry } from './dispatch/entry.js';
+import type { Consumer } from './dispatch/consumer.js';
+import { parseSelector, type Selector } from './selectors/index.js';
+import { Session } from './session.js';
+
+export interface BrokerOptions {
+  readonly name: string;
+  readonly store: MessageStore;
+  readonly logger: Logger;
+  readonly queuePrefetch: number;
+  readonly topicPrefetch: number;
+}
+
+/** Recovery reads message bodies in batches of this many (bounded memory, few round trips). */
+const RECOVERY_READ_BATCH = 2000;
+
+/** A resolved destination of a send: where the entry goes and whether the store holds it. */
+export interface Target {
+  readonly queue: DispatchQueue;
+  readonly stored: boolean;
+}
+
+/** A message ready to be applied: routed, and (when persistent) part of a store batch. */
+export interface RoutedSend {
+  readonly message: Message;
+  readonly seq: number;
+  readonly targets: readonly Target[];
+}
+
+interface QueueWatcher {
+  readonly pattern: NamePattern;
+  readonly consumer: Consumer;
+}
+
+export class Broker implements BrokerCore, QueueHooks {
+  readonly brokerName: string;
+  readonly log: Logger;
+  readonly queuePrefetch: number;
+  readonly topicPrefetch: number;
+  private readonly store: MessageStore;
+  readonly queues = new Map<string, DispatchQueue>();
+  readonly topics = new Map<string, Topic>();
+  /** Every topic subscription, for matching topics created later. */
+  private readonly topicSubs = new Set<TopicSubscription>();
+  readonly durables = new Map<ContainerName, TopicSubscription>();
+  /** Wildcard / composite queue consumers waiting for matching queues to appear. */
+  private readonly queueWatchers = new Set<QueueWatcher>();
+  readonly sessions = new Set<Session>();
+  readonly clientIds = new Map<string, Session>();
+  /** Owner session of each temporary destination (by destination key). */
+  readonly tempOwners = new Map<string, Session>();
+  private seq = 1;
+  private connSeq = 0;
+  private readonly instanceId: string;
+  private pendingAcks: StoreOp[] = [];
+  private ackWaiters: Done[] = [];
+  private ackFlushScheduled = false;
+  private stopping = false;
+
+  constructor(opts: BrokerOptions) {
+    this.brokerName = opts.name;
+    this.store = opts.store;
+    this.log = opts.logger.child({ component: 'broker' });
+    this.queuePrefetch = opts.queuePrefetch;
+    this.topicPrefetch = opts.topicPrefetch;
+    this.instanceId = `${opts.name}-${Date.now().toString(36)}`;
+  }
+
+  /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
+  async start(): Promise<void> {
+    const t0 = Date.now();
+    const state = await this.store.open();
+    this.seq = Math.max(this.seq, state.nextId);
+    for (const d of state.destinations) {
+      if (d.startsWith('queue://')) this.ensureQueue(d.slice(8), false);
+      else if (d.startsWith('topic://')) this.ensureTopic('topic', d.slice(8));
+    }
+    for (const rec of state.subscriptions) this.createDurable(rec, null);
+    const msgs = state.messages;
+    for (let i = 0; i < msgs.length; i += RECOVERY_READ_BATCH) {
+      const slice = msgs.slice(i, i + RECOVERY_READ_BATCH);
+      const datas = await this.store.read(slice.map((r) => r.id));
+      for (let k = 0; k < slice.length; k++) {
+        const rec = slice[k]!;
+        const message = decodeMessage(datas[k]!);
+        for (const container of rec.containers) {
+          const queue = container.startsWith('queue://') ? this.ensureQueue(container.slice(8), false) : this.durables.get(container);
+          if (!queue) {
+            this.log.warn({ container, id: rec.id }, 'recovered message for an unknown container; dropping it');
+            this.storeAck(container, rec.id);
+            continue;
+          }
+          queue.enqueue(new QueueEntry(rec.id, message, true));
+        }
+      }
+    }
+    this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
+  }
+
+  connect(info: ConnectInfo): BrokerSession | FerryError {
+    if (this.stopping) return new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
+    if (info.clientId !== undefined && this.clientIds.has(info.clientId)) {
+      return new FerryError(ErrorCodes.CLIENT_ID_IN_USE, `client id ${info.clientId} is already connected`);
+    }
+    const session = new Session(this, `${this.instanceId}-${++this.connSeq}`, info);
+    this.sessions.add(session);
+    if (info.clientId !== undefined) this.clientIds.set(info.clientId, session);
+    return session;
+  }
+
+  /** Closes every session, writes what is pending and closes the store. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
+    for (const s of [...this.sessions]) s.close(reason);
+    await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
+    await this.store.close();
+  }
+
+  sessionClosed(s: Session): void {
+    this.sessions.delete(s);
+    if (s.clientId !== undefined && this.clientIds.get(s.clientId) === s) this.clientIds.delete(s.clientId);
+  }
+
+  nextSeq(): number {
+    return this.seq++;
+  }
+
+  // ---- store ----
+
+  storeAck(container: string, id: number): void {
+    this.pendingAcks.push({ op: 'ack', container, id });
+    this.scheduleAckFlush();
+  }
+
+  /** Calls `done` once every ack recorded so far is durable. */
+  afterAcks(done: Done): void {
+    if (this.pendingAcks.length === 0 && !this.ackFlushScheduled) {
+      done();
+      return;
+    }
+    this.ackWaiters.push(done);
+    this.scheduleAckFlush();
+  }
+
+  private scheduleAckFlush(): void {
+    if (this.ackFlushScheduled) return;
+    this.ackFlushScheduled = true;
+    setImmediate(() => this.flushAcks());
+  }
+
+  private flushAcks(then?: Done): void {
+    this.ackFlushScheduled = false;
+    const ops = this.pendingAcks;
+    const waiters = this.ackWaiters;
+    this.pendingAcks = [];
+    this.ackWaiters = [];
+    if (then) waiters.push(then);
+    if (ops.length === 0) {
+      for (const w of waiters) w();
+      return;
+    }
+    this.store.append(ops, (err) => {
+      const fe = err ? this.storeError(err) : undefined;
+      for (const w of waiters) w(fe);
+    });
+  }
+
+  /** Appends ops after any acks recorded earlier (keeps the store's view in event order). */
+  append(ops: StoreOp[], done: (err?: FerryError) => void): void {
+    if (this.pendingAcks.length > 0) {
+      ops = this.pendingAcks.concat(ops);
+      this.pendingAcks = [];
+    }
+    this.store.append(ops, (err) => done(err ? this.storeError(err) : undefined));
+  }
+
+  private storeError(err: Error): FerryError {
+    this.log.error({ err }, 'store write failed');
+    return err instanceof FerryError ? err : new FerryError(ErrorCodes.STORE_IO, `store write failed: ${err.message}`, { cause: err });
+  }
+
+  // ---- destinations ----
+
+  ensureQueue(name: string, persist = true): DispatchQueue {
+    const key = `queue://${name}`;
+    let q = this.queues.get(key);
+    if (q) return q;
+    q = new DispatchQueue(key, this, true);
+    this.queues.set(key, q);
+    if (persist) this.append([{ op: 'destination-add', name: key }], () => undefined);
+    for (const w of this.queueWatchers) if (w.pattern.matches(name) && !w.consumer.closed) q.addConsumer(w.consumer);
+    return q;
+  }
+
+  ensureTopic(kind: 'topic' | 'temp-topic', name: string): Topic {
+    const key = `${kind}://${name}`;
+    let t = this.topics.get(key);
+    if (t) return t;
+    t = new Topic(kind, name);
+    this.topics.set(key, t);
+    for (const s of this.topicSubs) if (s.kind === kind && s.pattern.matches(name)) t.subs.add(s);
+    return t;
+  }
+
+  /** Attaches a queue consumer to every queue its destination names, now and (wildcards) later. */
+  attachQueueConsumer(dest: Destination, consumer: Consumer): void {
+    const pattern = new NamePattern(dest.name);
+    if (dest.kind === 'temp-queue') {
+      const q = this.queues.get(destinationKey(dest));
+      if (q) q.addConsumer(consumer);
+      return;
+    }
+    if (!pattern.wildcard) {
+      this.ensureQueue(dest.name).addConsumer(consumer);
+      return;
+    }
+    this.queueWatchers.add({ pattern, consumer });
+    for (const [key, q] of this.queues) if (key.startsWith('queue://') && pattern.matches(key.slice(8))) q.addConsumer(consumer);
+  }
+
+  detachQueueConsumer(consumer: Consumer): void {
+    for (const w of this.queueWatchers) if (w.consumer === consumer) this.queueWatchers.delete(w);
+  }
+
+  /** Creates a (non-durable or durable) topic subscription and links it to matching topics. */
+  addTopicSubscription(sub: TopicSubscription): void {
+    this.topicSubs.add(sub);
+    if (!sub.pattern.wildcard) this.ensureTopic(sub.kind, sub.pattern.text).subs.add(sub);
+    else for (const t of this.topics.values()) if (t.kind === sub.kind && sub.pattern.matches(t.name)) t.subs.add(sub);
+  }
+
+  removeTopicSubscription(sub: TopicSubscription): void {
+    this.topicSubs.delete(sub);
+    for (const t of this.topics.values()) t.subs.delete(sub);
+    sub.close();
+  }
+
+  createDurable(rec: DurableSubscriptionRecord, selector: Selector | null): TopicSubscription {
+    const name = rec.destination.startsWith('topic://') ? rec.destination.slice(8) : rec.destination;
+    const sel = selector ?? (rec.selector ? this.recoverSelector(rec.selector) : null);
+    const sub = new TopicSubscription(rec.key, this, 'topic', new NamePattern(name), sel, rec.noLocal === true, rec);
+    this.durables.set(rec.key, sub);
+    this.addTopicSubscription(sub);
+    return sub;
+  }
+
+  private recoverSelector(text: string): Selector | null {
+    const s = parseSelector(text);
+    if (s instanceof FerryError) {
+      this.log.warn({ selector: text, err: s }, 'stored durable subscription has an invalid selector; ignoring it');
+      return null;
+    }
+    return s;
+  }
+
+  ensureTempQueue(d: Destination): DispatchQueue {
+    const key = destinationKey(d);
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = new DispatchQueue(key, this, true)));
+    return q;
+  }
+
+  /** Messages a browser sees now: pending entries of the named queues, in dispatch order. */
+  browseSnapshot(parts: readonly Destination[], selector: Selector | null): Message[] {
+    const out: Message[] = [];
+    const now = Date.now();
+    for (const d of parts) {
+      const pattern = new NamePattern(d.name);
+      for (const [key, q] of this.queues) {
+        if (!key.startsWith(`${d.kind}://`) || !pattern.matches(key.slice(d.kind.length + 3))) continue;
+        for (const e of q.pending.toArray()) {
+          const m = e.message;
+          if (m.expiration !== 0 && m.expiration <= now) continue;
+          if (selector === null || selector.matches(m)) out.push(m);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Removes a temporary destination with its messages and consumers. */
+  deleteTemp(dest: Destination): void {
+    const key = destinationKey(dest);
+    this.tempOwners.delete(key);
+    const q = this.queues.get(key);
+    if (q) {
+      this.queues.delete(key);
+      for (const c of [...q.consumers]) c.sink.closed(new FerryError(ErrorCodes.INVALID_DESTINATION, 'temporary destination deleted'));
+      q.close();
+    }
+    const t = this.topics.get(key);
+    if (t) {
+      this.topics.delete(key);
+      for (const s of t.subs) s.close();
+    }
+  }
+
+  // ---- routing ----
+
+  /** Where a message goes. Errors for bad names, wildcards, or vanished temp destinations. */
+  route(m: Message): Target[] | FerryError {
+    const targets: Target[] = [];
+    for (const d of expandComposite(m.destination)) {
+      const bad = validateName(d.kind, d.name);
+      if (bad) return bad;
+      if (d.name.includes('*') || d.name.includes('>')) {
+        return new FerryError(ErrorCodes.INVALID_DESTINATION, `cannot send to a wildcard destination: ${d.name}`);
+      }
+      switch (d.kind) {
+        case 'queue':
+          targets.push({ queue: this.ensureQueue(d.name), stored: m.persistent });
+          break;
+        case 'temp-queue': {
+          const q = this.queues.get(destinationKey(d));
+          if (!q) return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary queue ${d.name} does not exist`);
+          targets.push({ queue: q, stored: false });
+          break;
+        }
+        case 'topic':
+        case 'temp-topic': {
+          if (d.kind === 'temp-topic' && !this.topics.has(destinationKey(d))) {
+            return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary topic ${d.name} does not exist`);
+          }
+          const t = this.ensureTopic(d.kind, d.name);
+          for (const sub of t.subs) if (sub.accepts(m)) targets.push({ queue: sub, stored: m.persistent && sub.durable !== undefined });
+          break;
+        }
+      }
+    }
+    return targets;
+  }
+
+  /**
+   * Makes routed sends durable (one atomic store batch together with `extraOps`), then runs
+   * `apply` and `done`. With nothing to store, both run at once.
+   */
+  commitSends(sends: readonly RoutedSend[], extraOps: StoreOp[], apply: () => void, done: Done): void {
+    const ops: StoreOp[] = [];
+    for (const s of sends) {
+      let containers: ContainerName[] | undefined;
+      for (const t of s.targets) if (t.stored) (containers ??= []).push(t.queue.container);
+      if (containers) {
+        const m = s.message;
+        ops.push({ op: 'add', id: s.seq, containers, priority: m.priority, expiration: m.expiration, data: encodeMessage(m) });
+      }
+    }
+    for (const op of extraOps) ops.push(op);
+    if (ops.length === 0) {
+      apply();
+      done();
+      return;
+    }
+    this.append(ops, (err) => {
+      if (err) {
+        done(err);
+        return;
+      }
+      apply();
+      done();
+    });
+  }
+
+  /** Makes routed sends visible to consumers. */
+  deliverSends(sends: readonly RoutedSend[]): void {
+    for (const s of sends) for (const t of s.targets) t.queue.enqueue(new QueueEntry(s.seq, s.message, t.stored));
+  }
+}

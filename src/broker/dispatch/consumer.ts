@@ -1,0 +1,162 @@
+/**
+ * A consumer: one subscription of one session, attached to one or more dispatch queues (several
+ * when it subscribed with a wildcard or a composite destination). It owns the prefetch credit:
+ * queues push to it only while canTake() is true.
+ */
+import type { AckMode, DeliverySink } from '../api.js';
+import type { Selector } from '../selectors/index.js';
+import { DONE, IN_FLIGHT, type QueueEntry } from './entry.js';
+import type { DispatchQueue } from './dispatch-queue.js';
+
+export interface InFlight {
+  readonly ackId: string;
+  readonly entry: QueueEntry;
+  readonly queue: DispatchQueue;
+}
+
+/** What a consumer needs from its session. */
+export interface ConsumerOwner {
+  readonly connectionId: string;
+  nextAckId(): string;
+  registerAck(ackId: string, consumer: Consumer): void;
+  unregisterAck(ackId: string): void;
+}
+
+let consumerOrder = 0;
+
+export class Consumer {
+  /** Registration order, broker-wide: ties in priority go to the earlier consumer. */
+  readonly order = ++consumerOrder;
+  readonly queues: DispatchQueue[] = [];
+  /** Deliveries awaiting ack, in delivery order (cumulative acks walk it from the start). */
+  readonly inflight = new Map<string, InFlight>();
+  /** In-flight deliveries that count against prefetch (tx-acked ones do not). */
+  outstanding = 0;
+  /** False after the sink reported back-pressure, until resume(). */
+  ready = true;
+  closed = false;
+
+  constructor(
+    readonly owner: ConsumerOwner,
+    readonly id: string,
+    readonly ackMode: AckMode,
+    readonly prefetch: number,
+    readonly priority: number,
+    readonly exclusive: boolean,
+    /** Queue consumers filter at dispatch; topic subscriptions filter at publish instead. */
+    readonly selector: Selector | null,
+    readonly sink: DeliverySink,
+  ) {}
+
+  canTake(): boolean {
+    return this.ready && !this.closed && (this.ackMode === 'auto' || this.outstanding < this.prefetch);
+  }
+
+  /** Hands an entry (already removed from pending) to the client. */
+  take(entry: QueueEntry, queue: DispatchQueue): void {
+    const ackId = this.owner.nextAckId();
+    const redeliveryCount = entry.redeliveries;
+    if (this.ackMode === 'auto') {
+      entry.state = DONE;
+      queue.completed(entry);
+    } else {
+      entry.state = IN_FLIGHT;
+      this.inflight.set(ackId, { ackId, entry, queue });
+      this.owner.registerAck(ackId, this);
+      this.outstanding++;
+    }
+    const ok = this.sink.deliver({
+      message: entry.message,
+      subscriptionId: this.id,
+      ackId,
+      redelivered: redeliveryCount > 0,
+      redeliveryCount,
+    });
+    if (!ok) this.ready = false;
+  }
+
+  /**
+   * The in-flight deliveries an ack of `ackId` covers: in 'client' mode that one and every
+   * earlier one (cumulative, STOMP 1.2 ACK), otherwise just that one. Undefined when unknown.
+   */
+  collect(ackId: string): InFlight[] | undefined {
+    const target = this.inflight.get(ackId);
+    if (!target) return undefined;
+    if (this.ackMode !== 'client') return [target];
+    const out: InFlight[] = [];
+    for (const f of this.inflight.values()) {
+      out.push(f);
+      if (f === target) break;
+    }
+    return out;
+  }
+
+  /** Acknowledged: remove for good (writing the store ack). */
+  complete(list: readonly InFlight[]): void {
+    this.finish(list, true);
+  }
+
+  /** Acknowledged in a transaction whose batch already wrote the store acks. */
+  completeWritten(list: readonly InFlight[]): void {
+    this.finish(list, false);
+  }
+
+  private finish(list: readonly InFlight[], writeAck: boolean): void {
+    for (const f of list) {
+      if (!this.inflight.delete(f.ackId)) continue;
+      this.owner.unregisterAck(f.ackId);
+      if (!f.entry.txAcked) this.outstanding--;
+      f.entry.txAcked = false;
+      f.entry.state = DONE;
+      f.queue.completed(f.entry, writeAck);
+    }
+  }
+
+  /** Marks deliveries as acked inside a transaction (frees credit, keeps them until commit). */
+  holdForTx(list: readonly InFlight[]): void {
+    for (const f of list) {
+      if (f.entry.txAcked) continue;
+      f.entry.txAcked = true;
+      this.outstanding--;
+    }
+  }
+
+  /** Transaction rolled back: deliveries count against prefetch again. */
+  releaseTx(list: readonly InFlight[]): void {
+    for (const f of list) {
+      if (!f.entry.txAcked || !this.inflight.has(f.ackId)) continue;
+      f.entry.txAcked = false;
+      this.outstanding++;
+    }
+  }
+
+  /** Not acknowledged (NACK or consumer gone): back to their queues, marked redelivered. */
+  redeliver(list: readonly InFlight[]): void {
+    const byQueue = new Map<DispatchQueue, QueueEntry[]>();
+    for (const f of list) {
+      if (!this.inflight.delete(f.ackId)) continue;
+      this.owner.unregisterAck(f.ackId);
+      if (!f.entry.txAcked) this.outstanding--;
+      f.entry.txAcked = false;
+      f.entry.redeliveries++;
+      let q = byQueue.get(f.queue);
+      if (!q) byQueue.set(f.queue, (q = []));
+      q.push(f.entry);
+    }
+    for (const [queue, entries] of byQueue) queue.requeue(entries);
+  }
+
+  /** Credit came back: let every attached queue push again. */
+  kick(): void {
+    for (const q of this.queues) q.dispatch();
+  }
+
+  /** Detaches from its queues and returns unacked deliveries to them. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queues) q.removeConsumer(this);
+    this.redeliver([...this.inflight.values()]);
+    this.queues.length = 0;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The one catalogue of FerryMQ error codes. Codes are stable: tools, logs and tests match on them.
+ * Each protocol head maps a FerryError to its wire form in one place.
+ */
+export const ErrorCodes = {
+  // configuration
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  CONFIG_UNREADABLE: 'CONFIG_UNREADABLE',
+  // protocol (close only the offending connection)
+  PROTOCOL_ERROR: 'PROTOCOL_ERROR',
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  TOO_MANY_HEADERS: 'TOO_MANY_HEADERS',
+  HEADER_TOO_LONG: 'HEADER_TOO_LONG',
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
+  // broker semantics
+  INVALID_DESTINATION: 'INVALID_DESTINATION',
+  INVALID_SELECTOR: 'INVALID_SELECTOR',
+  DUPLICATE_SUBSCRIPTION: 'DUPLICATE_SUBSCRIPTION',
+  UNKNOWN_SUBSCRIPTION: 'UNKNOWN_SUBSCRIPTION',
+  UNKNOWN_TRANSACTION: 'UNKNOWN_TRANSACTION',
+  DUPLICATE_TRANSACTION: 'DUPLICATE_TRANSACTION',
+  UNKNOWN_MESSAGE: 'UNKNOWN_MESSAGE',
+  CLIENT_ID_IN_USE: 'CLIENT_ID_IN_USE',
+  DURABLE_NEEDS_CLIENT_ID: 'DURABLE_NEEDS_CLIENT_ID',
+  DURABLE_IN_USE: 'DURABLE_IN_USE',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  SESSION_CLOSED: 'SESSION_CLOSED',
+  BROKER_STOPPING: 'BROKER_STOPPING',
+  // store
+  STORE_IO: 'STORE_IO',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_CLOSED: 'STORE_CLOSED',
+  STORE_LOCKED: 'STORE_LOCKED',
+  /** append() got a malformed op (bad id, missing data, unknown op): the whole batch is refused. */
+  STORE_INVALID_BATCH: 'STORE_INVALID_BATCH',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FerryError';
+    this.code = code;
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return e instanceof FerryError;
+}

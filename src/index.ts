@@ -1,0 +1,74 @@
+/**
+ * The embedding API: `createBroker(config)` starts a FerryMQ broker in this process.
+ *
+ *   import { createBroker, defaultConfig } from 'ferrymq';
+ *   const broker = await createBroker(defaultConfig({ listeners: [{ uri: 'stomp://127.0.0.1:0' }] }));
+ *   ...
+ *   await broker.stop();
+ */
+import { mkdirSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { Broker } from './broker/broker.js';
+import type { FerryConfig } from './config/types.js';
+import { StompHead } from './protocols/stomp/head.js';
+import { createStore } from './store/index.js';
+import { startListener } from './transport/listeners.js';
+import type { BoundListener } from './transport/api.js';
+
+export type { FerryConfig } from './config/types.js';
+export { defaultConfig, loadConfigFile, configFromObject } from './config/load.js';
+export { FerryError, ErrorCodes } from './errors.js';
+
+export interface RunningBroker {
+  readonly config: FerryConfig;
+  /** Actual bound addresses (port resolved when 0). */
+  readonly listeners: ReadonlyArray<{ readonly uri: string; readonly scheme: string; readonly host: string; readonly port: number }>;
+  /** The core, for embedders and tests that look inside (queue depths, sessions). */
+  readonly core: Broker;
+  /** Closes listeners and connections, finishes commits in flight, closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface CreateBrokerOptions {
+  readonly logger?: Logger;
+}
+
+export async function createBroker(config: FerryConfig, options: CreateBrokerOptions = {}): Promise<RunningBroker> {
+  const logger = options.logger ?? pino({ level: config.logging.level });
+  mkdirSync(config.broker.dataDirectory, { recursive: true });
+  const store = createStore(config.store, config.broker.dataDirectory, logger.child({ component: 'store' }));
+  const core = new Broker({
+    name: config.broker.name,
+    store,
+    logger,
+    queuePrefetch: config.destinations.queuePrefetch,
+    topicPrefetch: config.destinations.topicPrefetch,
+  });
+  await core.start();
+  const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));
+  const bound: BoundListener[] = [];
+  try {
+    for (const l of config.listeners) {
+      const b = await startListener(l, stomp, logger.child({ component: 'transport' }));
+      bound.push(b);
+      logger.info({ uri: l.uri, port: b.port }, 'listening');
+    }
+  } catch (err) {
+    await Promise.all(bound.map((b) => b.close()));
+    await core.stop();
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    core,
+    listeners: bound.map((b) => ({ uri: b.uri, scheme: b.scheme, host: b.host, port: b.port })),
+    stop: () =>
+      (stopped ??= (async () => {
+        await Promise.all(bound.map((b) => b.close()));
+        stomp.closeAll();
+        await core.stop();
+        logger.info('broker stopped');
+      })()),
+  };
+}

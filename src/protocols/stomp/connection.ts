@@ -1,0 +1,261 @@
+/**
+ * One STOMP connection: decodes frames from a byte stream, maps them to BrokerSession calls, and
+ * writes MESSAGE / RECEIPT / ERROR frames back, batching socket writes per tick.
+ *
+ * Error rule (STOMP 1.2 "ERROR"): any error is reported in an ERROR frame (with `message` and,
+ * when the frame asked for one, `receipt-id`) and then this connection, and only it, is closed.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { FerryError, ErrorCodes } from '../../errors.js';
+import type { BrokerCore, BrokerSession, Delivery, DeliverySink } from '../../broker/api.js';
+import type { Destination } from '../../broker/message.js';
+import { StompDecoder, type StompDecodeError } from './codec/decoder.js';
+import { encodeFrameChunks, HEARTBEAT } from './codec/encoder.js';
+import type { StompFrame, StompLimits, StompVersion } from './codec/frame.js';
+import { messageHeaders, parseDestination } from './convert.js';
+import { handleClientFrame } from './frames.js';
+
+export interface StompConnectionOptions {
+  readonly limits: StompLimits;
+  /** Heart-beat the broker offers to send / wants to receive (ms, 0 = none). */
+  readonly heartbeatSend: number;
+  readonly heartbeatReceive: number;
+  readonly heartbeatGraceFactor: number;
+  readonly connectTimeout: number;
+  readonly serverName: string;
+}
+
+/** Above this many queued outbound bytes, sinks report back-pressure to the core. */
+const WRITE_HIGH_WATER = 512 * 1024;
+/** After an ERROR frame, how long to wait for the peer to read it before destroying. */
+const ERROR_LINGER_MS = 2000;
+
+export const SUPPORTED_VERSIONS: readonly StompVersion[] = ['1.2', '1.1', '1.0'];
+
+export class StompConnection {
+  readonly decoder: StompDecoder;
+  version: StompVersion = '1.0';
+  session: BrokerSession | undefined;
+  /** This connection's temp destination physical names -> local names. */
+  readonly localTemps = new Map<string, string>();
+  /** STOMP 1.0/1.1 ack by message-id: per subscription, message-id -> ackId in delivery order. */
+  readonly ackByMessageId = new Map<string, Map<string, string>>();
+  /** Subscription ack modes (for the message-id maps). */
+  readonly subAckModes = new Map<string, string>();
+  private readonly pausedSubs = new Set<string>();
+  private corked = false;
+  private closing = false;
+  private lastRead = Date.now();
+  private lastWrite = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+  private connectTimer: NodeJS.Timeout | undefined;
+  readonly localTemp = (d: Destination): string | undefined => this.localTemps.get(`${d.kind}:${d.name}`);
+  readonly tempResolver = (kind: 'temp-queue' | 'temp-topic', local: string): Destination => {
+    if (!this.session) return { kind, name: local };
+    const d = this.session.tempDestination(kind, local);
+    this.localTemps.set(`${d.kind}:${d.name}`, local);
+    return d;
+  };
+
+  constructor(
+    readonly stream: Duplex,
+    readonly broker: BrokerCore,
+    readonly opts: StompConnectionOptions,
+    readonly log: Logger,
+    readonly remote: string,
+    /** Called once when the connection is gone. */
+    private readonly onClosed: () => void,
+  ) {
+    this.decoder = new StompDecoder(opts.limits);
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.onDrain());
+    stream.on('error', (err) => {
+      this.log.debug({ err }, 'connection error');
+      this.destroy();
+    });
+    stream.on('close', () => this.cleanup());
+    stream.on('end', () => this.destroy());
+    if (opts.connectTimeout > 0) {
+      this.connectTimer = setTimeout(() => {
+        if (!this.session) this.fail(new FerryError(ErrorCodes.PROTOCOL_ERROR, 'no CONNECT frame received in time'));
+      }, opts.connectTimeout);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    if (this.closing) return;
+    const err = this.decoder.push(chunk, this.onFrame);
+    if (err) this.fail(decodeError(err));
+  }
+
+  private readonly onFrame = (frame: StompFrame): void => {
+    if (this.closing) return;
+    if (this.log.isLevelEnabled('trace')) this.log.trace({ command: frame.command, headers: Object.fromEntries(frame.headers) }, 'frame in');
+    handleClientFrame(this, frame);
+  };
+
+  // ---- output ----
+
+  /** Writes one frame; returns false once the outbound buffer is above the high-water mark. */
+  writeFrame(command: string, headers: Iterable<readonly [string, string]>, body?: Buffer): boolean {
+    if (this.stream.destroyed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.uncork);
+    }
+    for (const chunk of encodeFrameChunks(command, headers, body, this.version)) this.stream.write(chunk);
+    this.lastWrite = Date.now();
+    return this.stream.writableLength < WRITE_HIGH_WATER;
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream.uncork();
+  };
+
+  receipt(frame: StompFrame): void {
+    const r = frame.headers.get('receipt');
+    if (r !== undefined) this.writeFrame('RECEIPT', [['receipt-id', r]]);
+  }
+
+  /** Sends ERROR (naming the frame's receipt) and closes this connection. */
+  fail(err: FerryError, frame?: StompFrame): void {
+    if (this.closing) return;
+    this.log.info({ code: err.code, err: err.message }, 'closing connection after error');
+    const headers: Array<[string, string]> = [['message', err.message.replace(/[\r\n]+/g, ' ')], ['content-type', 'text/plain']];
+    const receipt = frame?.headers.get('receipt');
+    if (receipt !== undefined) headers.push(['receipt-id', receipt]);
+    const body = Buffer.from(`${err.code}: ${err.message}\n`);
+    headers.push(['content-length', String(body.length)]);
+    this.writeFrame('ERROR', headers, body);
+    this.closeGracefully();
+  }
+
+  /** Flushes what is queued, ends the stream, and destroys it if the peer lingers. */
+  closeGracefully(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.endSession();
+    this.stream.end();
+    setTimeout(() => this.destroy(), ERROR_LINGER_MS).unref();
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.endSession();
+    if (!this.stream.destroyed) this.stream.destroy();
+  }
+
+  private endSession(): void {
+    const s = this.session;
+    if (!s) return;
+    this.session = undefined;
+    s.close();
+  }
+
+  private cleanup(): void {
+    this.closing = true;
+    this.endSession();
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.onClosed();
+  }
+
+  private onDrain(): void {
+    if (!this.session || this.pausedSubs.size === 0) return;
+    const subs = [...this.pausedSubs];
+    this.pausedSubs.clear();
+    for (const id of subs) this.session?.resume(id);
+  }
+
+  // ---- connect / heart-beats ----
+
+  connected(session: BrokerSession, version: StompVersion): void {
+    this.session = session;
+    this.version = version;
+    this.decoder.setVersion(version);
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+  }
+
+  /**
+   * STOMP 1.2 "Heart-beating": we send every max(our offer, what the client wants) and expect
+   * data every max(what the client offers, what we want), with a grace factor for the latter.
+   */
+  startHeartbeats(sendEvery: number, expectEvery: number): void {
+    if (sendEvery > 0) {
+      this.timers.push(
+        setInterval(() => {
+          if (Date.now() - this.lastWrite >= sendEvery / 2 && !this.stream.destroyed) {
+            this.stream.write(HEARTBEAT);
+            this.lastWrite = Date.now();
+          }
+        }, Math.max(1, Math.floor(sendEvery / 2))),
+      );
+    }
+    if (expectEvery > 0) {
+      const limit = expectEvery * this.opts.heartbeatGraceFactor;
+      this.timers.push(
+        setInterval(() => {
+          if (Date.now() - this.lastRead > limit) {
+            this.log.info({ silentMs: Date.now() - this.lastRead }, 'peer missed heart-beats; dropping connection');
+            this.destroy();
+          }
+        }, Math.max(1, Math.floor(expectEvery / 2))),
+      );
+    }
+  }
+
+  // ---- deliveries ----
+
+  /** The sink the core pushes to for one subscription. */
+  sinkFor(subscriptionId: string, destination: string): DeliverySink {
+    return {
+      deliver: (d: Delivery): boolean => this.deliver(d),
+      browseDone: (): void => {
+        this.writeFrame('MESSAGE', [
+          ['subscription', subscriptionId],
+          ['message-id', 'ID:browser-end'],
+          ['destination', destination],
+          ['browser', 'end'],
+          ['content-length', '0'],
+        ]);
+      },
+      closed: (reason: FerryError | undefined): void => {
+        if (reason && reason.code !== ErrorCodes.BROKER_STOPPING) this.fail(reason);
+        else this.destroy();
+      },
+    };
+  }
+
+  private deliver(d: Delivery): boolean {
+    const mode = this.subAckModes.get(d.subscriptionId);
+    if (this.version !== '1.2' && mode !== undefined && mode !== 'auto') {
+      let m = this.ackByMessageId.get(d.subscriptionId);
+      if (!m) this.ackByMessageId.set(d.subscriptionId, (m = new Map()));
+      m.set(d.message.messageId, d.ackId);
+    }
+    const ok = this.writeFrame('MESSAGE', messageHeaders(d, this.version === '1.2', this.localTemp), d.message.body);
+    if (!ok) this.pausedSubs.add(d.subscriptionId);
+    return ok;
+  }
+
+  parseDest(text: string): Destination | FerryError {
+    return parseDestination(text, this.tempResolver);
+  }
+}
+
+function decodeError(e: StompDecodeError): FerryError {
+  const code =
+    e.kind === 'frame-too-large'
+      ? ErrorCodes.FRAME_TOO_LARGE
+      : e.kind === 'too-many-headers'
+        ? ErrorCodes.TOO_MANY_HEADERS
+        : e.kind === 'header-too-long'
+          ? ErrorCodes.HEADER_TOO_LONG
+          : ErrorCodes.PROTOCOL_ERROR;
+  return new FerryError(code, e.message);
+}

@@ -1,0 +1,99 @@
+/**
+ * TCP and WebSocket listeners. Each accepted connection becomes a Duplex handed to a protocol
+ * head; the listener enforces maximumConnections and binds every address for 0.0.0.0 / ::.
+ */
+import net from 'node:net';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { FerryError, ErrorCodes } from '../errors.js';
+import type { ListenerConfig } from '../config/types.js';
+import type { BoundListener, StreamAcceptor, StreamMeta } from './api.js';
+import { webSocketDuplex } from './ws-stream.js';
+
+/** STOMP subprotocols we accept over WebSocket, most preferred first. */
+const WS_SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp', 'stomp'];
+
+function remoteOf(address: string | undefined, port: number | undefined): string {
+  return address?.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * Listens on host:port. `0.0.0.0` and `::` bind the IPv6 wildcard with dual-stack so both
+ * 127.0.0.1 and ::1 reach us (a client's `localhost` may resolve to either); hosts without IPv6
+ * fall back to 0.0.0.0.
+ */
+async function listen(server: net.Server, host: string, port: number): Promise<void> {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const attempt = (opts: net.ListenOptions): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(opts, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+  if (!wildcard) return attempt({ host, port });
+  try {
+    await attempt({ host: '::', port, ipv6Only: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+    await attempt({ host: '0.0.0.0', port });
+  }
+}
+
+export async function startListener(cfg: ListenerConfig, head: StreamAcceptor, log: Logger): Promise<BoundListener> {
+  const live = new Set<Duplex>();
+  const admit = (stream: Duplex, meta: StreamMeta): void => {
+    if (live.size >= cfg.maximumConnections) {
+      log.warn({ remote: meta.remote, limit: cfg.maximumConnections, uri: cfg.uri }, 'connection refused: maximumConnections reached');
+      head.reject(stream, meta, new FerryError(ErrorCodes.TOO_MANY_CONNECTIONS, `too many connections (maximumConnections=${cfg.maximumConnections})`));
+      return;
+    }
+    live.add(stream);
+    stream.once('close', () => live.delete(stream));
+    head.accept(stream, meta);
+  };
+
+  let server: net.Server;
+  let wss: WebSocketServer | undefined;
+  if (cfg.scheme === 'ws') {
+    const httpServer = http.createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' });
+      res.end('FerryMQ: this port speaks STOMP over WebSocket\n');
+    });
+    wss = new WebSocketServer({
+      server: httpServer,
+      maxPayload: cfg.maxFrameSize + 1024,
+      handleProtocols: (protocols) => WS_SUBPROTOCOLS.find((p) => protocols.has(p)) ?? false,
+    });
+    wss.on('connection', (ws, req) => {
+      req.socket.setNoDelay(true);
+      admit(webSocketDuplex(ws), { remote: remoteOf(req.socket.remoteAddress, req.socket.remotePort), listener: cfg });
+    });
+    server = httpServer;
+  } else {
+    server = net.createServer({ noDelay: true }, (socket) => {
+      admit(socket, { remote: remoteOf(socket.remoteAddress, socket.remotePort), listener: cfg });
+    });
+  }
+  await listen(server, cfg.host, cfg.port);
+  const addr = server.address() as net.AddressInfo;
+  return {
+    uri: cfg.uri,
+    scheme: cfg.scheme,
+    host: cfg.host,
+    port: addr.port,
+    connections: () => live.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        wss?.close();
+        for (const s of live) s.destroy();
+        if ('closeAllConnections' in server) (server as http.Server).closeAllConnections();
+      }),
+  };
+}
