@@ -1,0 +1,100 @@
+/**
+ * Command line parsing (node:util parseArgs), usage text and exit codes. Exit codes follow the
+ * LSB init-script convention for status (3 = not running) and sysexits.h for usage and config.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  /** LSB: program is not running (status, stop). */
+  NOT_RUNNING: 3,
+  /** sysexits.h EX_USAGE: bad command line. */
+  USAGE: 64,
+  /** sysexits.h EX_SOFTWARE: an internal error escaped. */
+  SOFTWARE: 70,
+  /** sysexits.h EX_CONFIG: the configuration is invalid or unreadable. */
+  CONFIG: 78,
+} as const;
+
+export const COMMANDS = ['start', 'stop', 'status', 'check-config'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CliOptions {
+  readonly config?: string | undefined;
+  readonly data?: string | undefined;
+}
+
+export type ParsedCommandLine =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'usage-error'; readonly message: string }
+  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string };
+
+export const USAGE = `Usage: ferrymq <command> [options]
+
+Commands:
+  start [--config FILE] [--data DIR]    run the broker in the foreground (SIGTERM/SIGINT stop it)
+  stop [--config FILE] [--data DIR]     ask the running broker to stop; wait up to 10 s
+  status [--config FILE] [--data DIR]   print "running (pid N)" (exit 0) or "not running" (exit 3)
+  check-config FILE                     validate FILE and print "FILE: OK" or every problem (exit 78)
+
+Options:
+  -c, --config FILE   YAML config file (default: built-in defaults)
+  -d, --data DIR      data directory; overrides broker.dataDirectory and FERRYMQ_DATA
+  -h, --help          show this help
+  -V, --version       print the version
+
+Environment: FERRYMQ_DATA, FERRYMQ_LOG_LEVEL, FERRYMQ_BROKER_NAME override the config file.
+See docs/cli.md and docs/configuration.md.
+`;
+
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        data: { type: 'string', short: 'd' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (e) {
+    return { kind: 'usage-error', message: (e as Error).message };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  const [name, ...rest] = positionals;
+  if (name === undefined) return { kind: 'usage-error', message: 'missing command' };
+  if (!(COMMANDS as readonly string[]).includes(name)) {
+    return { kind: 'usage-error', message: `unknown command "${name}" (expected ${COMMANDS.join(', ')})` };
+  }
+  const command = name as Command;
+  const options: CliOptions = { config: values.config, data: values.data };
+  if (command === 'check-config') {
+    const file = rest[0] ?? values.config;
+    if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };
+    if (rest.length > 1 || (rest.length === 1 && values.config !== undefined)) {
+      return { kind: 'usage-error', message: 'check-config takes exactly one FILE' };
+    }
+    return { kind: 'command', command, options, file };
+  }
+  if (rest.length > 0) return { kind: 'usage-error', message: `unexpected argument "${rest[0]}" for ${command}` };
+  return { kind: 'command', command, options };
+}
+
+/** The package version, read from package.json next to dist/ (works from a checkout and when installed). */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

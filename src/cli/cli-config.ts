@@ -1,0 +1,31 @@
+/**
+ * The config a CLI command runs with: the file (or the defaults), then the environment, then
+ * `--data`: the more specific the source, the later it applies.
+ */
+import { resolve } from 'node:path';
+import { configFromEnv, loadConfigFile } from '../config/load.js';
+import type { FerryConfig } from '../config/types.js';
+import { isFerryError } from '../errors.js';
+import { ExitCode, type CliOptions } from './args.js';
+
+export type ConfigOutcome = { readonly ok: true; readonly config: FerryConfig } | { readonly ok: false; readonly exitCode: number };
+
+export function resolveCliConfig(options: CliOptions, env: NodeJS.ProcessEnv = process.env): ConfigOutcome {
+  let config: FerryConfig;
+  try {
+    config = options.config !== undefined ? loadConfigFile(options.config, env) : configFromEnv(env);
+  } catch (e) {
+    reportConfigError(e);
+    return { ok: false, exitCode: ExitCode.CONFIG };
+  }
+  if (options.data !== undefined) {
+    config = { ...config, broker: { ...config.broker, dataDirectory: resolve(options.data) } };
+  }
+  return { ok: true, config };
+}
+
+/** Config problems go to stderr exactly as produced: one `file:line:col: path: problem` per line. */
+export function reportConfigError(e: unknown): void {
+  if (isFerryError(e)) console.error(e.message);
+  else console.error(`ferrymq: ${String(e)}`);
+}

@@ -1,0 +1,108 @@
+/**
+ * `ferrymq stop`, `ferrymq status` and `ferrymq check-config`: the commands that act on a broker
+ * (or a config file) from the outside. They never load the broker code.
+ */
+import { connect } from 'node:net';
+import { loadConfigFile } from '../config/load.js';
+import type { ListenerConfig } from '../config/types.js';
+import { ExitCode, type CliOptions } from './args.js';
+import { reportConfigError, resolveCliConfig } from './cli-config.js';
+import { isProcessAlive, pidFilePath, readPidFile } from './pid-file.js';
+
+/** How long `stop` waits for the broker to finish in-flight commits and exit. */
+export const STOP_WAIT_MS = 10_000;
+/** Poll interval while waiting: short enough to return promptly, long enough to stay idle. */
+const STOP_POLL_MS = 100;
+/** A listener that does not accept within this is not serving (status). */
+const CONNECT_PROBE_TIMEOUT_MS = 2_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runStop(options: CliOptions): Promise<number> {
+  const outcome = resolveCliConfig(options);
+  if (!outcome.ok) return outcome.exitCode;
+  const pidFile = pidFilePath(outcome.config.broker.dataDirectory);
+  const pid = readPidFile(pidFile);
+  if (pid === undefined || !isProcessAlive(pid)) {
+    console.log(`not running (no live process in ${pidFile})`);
+    return ExitCode.NOT_RUNNING;
+  }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (e) {
+    console.error(`ferrymq: cannot signal pid ${pid}: ${(e as Error).message}`);
+    return ExitCode.FAILURE;
+  }
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (Date.now() < deadline) {
+    await sleep(STOP_POLL_MS);
+    if (!isProcessAlive(pid)) {
+      console.log(`stopped (pid ${pid})`);
+      return ExitCode.OK;
+    }
+  }
+  console.error(`ferrymq: pid ${pid} did not exit within ${STOP_WAIT_MS / 1000} s; it may still be finishing, or send SIGKILL`);
+  return ExitCode.FAILURE;
+}
+
+export async function runStatus(options: CliOptions): Promise<number> {
+  const outcome = resolveCliConfig(options);
+  if (!outcome.ok) return outcome.exitCode;
+  const { config } = outcome;
+  const pidFile = pidFilePath(config.broker.dataDirectory);
+  const pid = readPidFile(pidFile);
+  if (pid === undefined) {
+    console.log('not running');
+    return ExitCode.NOT_RUNNING;
+  }
+  if (!isProcessAlive(pid)) {
+    console.log(`not running (stale pid file ${pidFile} names pid ${pid})`);
+    return ExitCode.NOT_RUNNING;
+  }
+  const first = config.listeners[0];
+  // Port 0 means "any free port": the bound port is unknown here, so the pid check must do.
+  if (first && first.port !== 0) {
+    const target = probeTarget(first);
+    if (!(await canConnect(target.host, target.port))) {
+      console.log(`not running (pid ${pid} is alive but nothing accepts connections on ${formatAddress(target.host, target.port)})`);
+      return ExitCode.NOT_RUNNING;
+    }
+  }
+  console.log(`running (pid ${pid})`);
+  return ExitCode.OK;
+}
+
+export function runCheckConfig(file: string): number {
+  try {
+    loadConfigFile(file);
+  } catch (e) {
+    reportConfigError(e);
+    return ExitCode.CONFIG;
+  }
+  console.log(`${file}: OK`);
+  return ExitCode.OK;
+}
+
+/** `0.0.0.0:61613`, `[::]:61613`. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A wildcard bind address is reached through loopback. */
+function probeTarget(listener: ListenerConfig): { host: string; port: number } {
+  const host = listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host === '::' ? '::1' : listener.host;
+  return { host, port: listener.port };
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(CONNECT_PROBE_TIMEOUT_MS, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * From YAML file (+ environment) or plain object to a validated FerryConfig. Every problem is
+ * collected in one pass and reported as `<file>:<line>:<col>: <key.path>: <problem>`, one per line,
+ * in a ConfigError (FerryError CONFIG_INVALID); a file that cannot be read or is not valid YAML
+ * gives CONFIG_UNREADABLE.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
+import { parseListenerUri } from '../transport/uri.js';
+import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL } from './defaults.js';
+import { configSchema, stompSchema } from './schema.js';
+import type { Problem } from './schema-dsl.js';
+import type { FerryConfig, JournalConfig, ListenerConfig, StompConfig } from './types.js';
+import { locate, parseYaml, type Position } from './yaml-source.js';
+
+/** A FerryError whose message is `problems` joined by newlines, each one self-contained. */
+export class ConfigError extends FerryError {
+  readonly problems: readonly string[];
+  constructor(code: ErrorCode, problems: readonly string[], options?: { cause?: unknown }) {
+    super(code, problems.join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/** Environment variables applied after the file, and the key each one sets. */
+const ENV_OVERRIDES: ReadonlyArray<{ readonly name: string; readonly path: readonly [string, string] }> = [
+  { name: ENV_DATA_DIRECTORY, path: ['broker', 'dataDirectory'] },
+  { name: ENV_LOG_LEVEL, path: ['logging', 'level'] },
+  { name: ENV_BROKER_NAME, path: ['broker', 'name'] },
+];
+
+/** Where a problem came from: a position in the file, or an environment variable (sorts last). */
+type Locator = (path: string) => { readonly where: string; readonly line: number; readonly col: number };
+const ELSEWHERE = Number.MAX_SAFE_INTEGER;
+
+/** Load, validate and apply `env` overrides. Throws ConfigError. */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): FerryConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new ConfigError(ErrorCodes.CONFIG_UNREADABLE, [`${path}: cannot read config file (${reason})`], { cause });
+  }
+  const parsed = parseYaml(text);
+  if (parsed.syntaxErrors.length > 0) {
+    throw new ConfigError(ErrorCodes.CONFIG_UNREADABLE, parsed.syntaxErrors.map((e) => `${path}:${e}`));
+  }
+  const fromEnv = new Map<string, string>();
+  const raw = applyEnv(parsed.value, env, fromEnv);
+  const at: Locator = (p) => {
+    const envName = fromEnv.get(p);
+    if (envName !== undefined) return { where: `${envName} (environment)`, line: ELSEWHERE, col: 0 };
+    const { line, col }: Position = locate(parsed.positions, p) ?? { line: 1, col: 1 };
+    return { where: `${path}:${line}:${col}`, line, col };
+  };
+  return build(raw, path, at);
+}
+
+/** Validate a plain object shaped like the YAML file (sizes/durations may be strings). No env. */
+export function configFromObject(obj: unknown, source?: string): FerryConfig {
+  const where = source ?? 'config';
+  return build(obj, source, () => ({ where, line: ELSEWHERE, col: 0 }));
+}
+
+/** Defaults plus the environment overrides: what `ferrymq start` runs without `--config`. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig {
+  const fromEnv = new Map<string, string>();
+  const raw = applyEnv(undefined, env, fromEnv);
+  return build(raw, undefined, (p) => {
+    const name = fromEnv.get(p);
+    return { where: name === undefined ? 'defaults' : `${name} (environment)`, line: ELSEWHERE, col: 0 };
+  });
+}
+
+function applyEnv(value: unknown, env: NodeJS.ProcessEnv, fromEnv: Map<string, string>): unknown {
+  const present = ENV_OVERRIDES.filter((o) => (env[o.name] ?? '') !== '');
+  if (present.length === 0) return value;
+  if (value !== undefined && value !== null && !isRecord(value)) return value; // reported as a top-level error
+  const root: Record<string, unknown> = { ...(value ?? {}) };
+  for (const { name, path } of present) {
+    const [section, key] = path;
+    const current = root[section] ?? {};
+    if (!isRecord(current)) continue; // the section's own type error is reported instead
+    root[section] = { ...current, [key]: env[name] };
+    fromEnv.set(`${section}.${key}`, name);
+  }
+  return root;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function build(raw: unknown, source: string | undefined, at: Locator): FerryConfig {
+  const problems: Problem[] = [];
+  const checked = configSchema.check(raw, '', { problems });
+  // URIs are checked even when other sections failed, so one run reports every problem. Their
+  // limits default from `stomp`; if that section is itself invalid, from the stomp defaults.
+  const stomp = checked?.stomp ?? stompSchema.check(isRecord(raw) ? raw['stomp'] : undefined, 'stomp', { problems: [] });
+  const listeners = parseListeners(isRecord(raw) ? raw['listeners'] : undefined, stomp ?? stompSchema.default, problems);
+  if (problems.length > 0 || checked === undefined || listeners === undefined) {
+    // In file order, so the report reads top to bottom like the file (sort is stable).
+    const located = problems.map((p) => ({ ...at(p.path), text: `${p.path || '(top level)'}: ${p.problem}` }));
+    located.sort((a, b) => a.line - b.line || a.col - b.col);
+    const lines = located.map((p) => `${p.where}: ${p.text}`);
+    throw new ConfigError(ErrorCodes.CONFIG_INVALID, lines);
+  }
+  return {
+    source,
+    ...checked,
+    // Like ActiveMQ's activemq.data: relative to the working directory at load time.
+    broker: { ...checked.broker, dataDirectory: resolve(checked.broker.dataDirectory) },
+    listeners,
+  };
+}
+
+/** Listeners from the raw `listeners` list; undefined if any failed (problems pushed). */
+function parseListeners(rawList: unknown, stomp: StompConfig, problems: Problem[]): ListenerConfig[] | undefined {
+  if (rawList === undefined) return parseListeners(DEFAULT_LISTENER_URIS.map((uri) => ({ uri })), stomp, problems);
+  if (!Array.isArray(rawList)) return undefined; // the schema reported it
+  const listeners: ListenerConfig[] = [];
+  rawList.forEach((item: unknown, i) => {
+    const uri = isRecord(item) ? item['uri'] : undefined;
+    if (typeof uri !== 'string' || uri.trim() === '') return; // the schema reported it
+    const parsed = parseListenerUri(uri, stomp);
+    if (typeof parsed === 'string') problems.push({ path: `listeners[${i}].uri`, problem: parsed });
+    else listeners.push(parsed);
+  });
+  if (listeners.length !== rawList.length) return undefined;
+  const clashes = findPortClashes(listeners);
+  problems.push(...clashes);
+  return clashes.length === 0 ? listeners : undefined;
+}
+
+const ANY_HOST = new Set(['0.0.0.0', '::']);
+
+/** Two listeners on one fixed port whose hosts overlap would fail at bind time: say so now. */
+function findPortClashes(listeners: readonly ListenerConfig[]): Problem[] {
+  const problems: Problem[] = [];
+  listeners.forEach((a, i) => {
+    const clash = listeners.findIndex(
+      (b, j) => j < i && b.port === a.port && a.port !== 0 && (a.host === b.host || ANY_HOST.has(a.host) || ANY_HOST.has(b.host)),
+    );
+    if (clash >= 0) problems.push({ path: `listeners[${i}].uri`, problem: `port ${a.port} is already used by listeners[${clash}]` });
+  });
+  return problems;
+}
+
+/** What embedders may override in `defaultConfig()`: values in final form (bytes, ms). */
+export interface ConfigOverrides {
+  readonly source?: string;
+  readonly broker?: Partial<FerryConfig['broker']>;
+  /** Each listener from its URI; explicit fields win over what the URI and `stomp` imply. */
+  readonly listeners?: ReadonlyArray<{ readonly uri: string } & Partial<Omit<ListenerConfig, 'uri'>>>;
+  readonly stomp?: Partial<StompConfig>;
+  readonly store?: { readonly type?: FerryConfig['store']['type']; readonly journal?: Partial<JournalConfig> };
+  readonly destinations?: Partial<FerryConfig['destinations']>;
+  readonly logging?: Partial<FerryConfig['logging']>;
+}
+
+/** All defaults (no file, no environment), with `overrides` merged per section. Throws ConfigError for a bad URI. */
+export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
+  const base = configFromObject({}, 'defaults');
+  const stomp: StompConfig = { ...base.stomp, ...overrides.stomp };
+  let listeners: readonly ListenerConfig[] = base.listeners;
+  if (overrides.listeners) {
+    const problems: string[] = [];
+    listeners = overrides.listeners.flatMap((l, i) => {
+      const parsed = parseListenerUri(l.uri, stomp);
+      if (typeof parsed !== 'string') return [{ ...parsed, ...l }];
+      problems.push(`defaultConfig: listeners[${i}].uri: ${parsed}`);
+      return [];
+    });
+    if (problems.length > 0) throw new ConfigError(ErrorCodes.CONFIG_INVALID, problems);
+  } else if (overrides.stomp) {
+    listeners = base.listeners.map((l) => ({ ...l, ...pickLimits(stomp) }));
+  }
+  const broker = { ...base.broker, ...overrides.broker };
+  return {
+    source: overrides.source,
+    broker: { ...broker, dataDirectory: resolve(broker.dataDirectory) },
+    listeners,
+    stomp,
+    store: {
+      type: overrides.store?.type ?? base.store.type,
+      journal: { ...base.store.journal, ...overrides.store?.journal },
+    },
+    destinations: { ...base.destinations, ...overrides.destinations },
+    logging: { ...base.logging, ...overrides.logging },
+  };
+}
+
+function pickLimits(stomp: StompConfig): Pick<ListenerConfig, 'maxFrameSize' | 'maxHeaders' | 'maxHeaderLength'> {
+  return { maxFrameSize: stomp.maxFrameSize, maxHeaders: stomp.maxHeaders, maxHeaderLength: stomp.maxHeaderLength };
+}

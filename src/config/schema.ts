@@ -1,0 +1,166 @@
+/**
+ * The FerryMQ config file schema: the one place a key, its type, default and meaning are written.
+ * load.ts validates with it; `renderConfigReference()` turns it into the reference table committed
+ * in docs/configuration.md (a test keeps the two identical).
+ */
+import * as D from './defaults.js';
+import { bool, duration, int, list, object, oneOf, size, string, type Field, type Shape } from './schema-dsl.js';
+
+const KB = 1024;
+const MB = 1024 * KB;
+/** Largest frame or segment accepted: one Buffer of it must fit in memory (Node's Buffer limit). */
+export const MAX_BUFFER_SIZE = 2 * 1024 * MB;
+/** A header line longer than this is an attack or a bug, not a message property. */
+export const MAX_HEADER_LENGTH_LIMIT = 16 * MB;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The `stomp` section on its own: listener URIs default their limits from it. */
+export const stompSchema = object(
+  {
+    maxFrameSize: size({
+      default: D.DEFAULT_MAX_FRAME_SIZE,
+      min: 1 * KB,
+      max: MAX_BUFFER_SIZE,
+      description: 'Largest frame (headers + body) accepted; larger frames close the connection with an ERROR.',
+    }),
+    maxHeaders: int({ default: D.DEFAULT_MAX_HEADERS, min: 1, max: 100_000, description: 'Most headers in one frame.' }),
+    maxHeaderLength: size({
+      default: D.DEFAULT_MAX_HEADER_LENGTH,
+      min: 64,
+      max: MAX_HEADER_LENGTH_LIMIT,
+      description: 'Longest single header line.',
+    }),
+    heartbeatSend: duration({
+      default: D.DEFAULT_HEARTBEAT_SEND,
+      description: 'Heart-beat interval the broker offers to send; 0 disables (STOMP 1.2 Heart-beating).',
+    }),
+    heartbeatReceive: duration({
+      default: D.DEFAULT_HEARTBEAT_RECEIVE,
+      description: 'Heart-beat interval the broker asks clients for; 0 disables.',
+    }),
+    heartbeatGraceFactor: int({
+      default: D.DEFAULT_HEARTBEAT_GRACE_FACTOR,
+      min: 1,
+      max: 10,
+      description: 'A client silent for heartbeatReceive times this factor is disconnected.',
+    }),
+    connectTimeout: duration({
+      default: D.DEFAULT_CONNECT_TIMEOUT,
+      min: 100,
+      description: 'Time a new connection has to send CONNECT/STOMP before it is closed.',
+    }),
+  },
+  { description: 'STOMP protocol limits and timers (listener URIs may override the limits).' },
+);
+
+const listenerSchema = object(
+  {
+    uri: string({
+      default: '',
+      required: true,
+      typeName: 'URI',
+      description: 'ActiveMQ transportConnector-style URI, see "Listener URIs".',
+    }),
+  },
+  { description: 'One listener.' },
+);
+
+export const configSchema = object(
+  {
+    broker: object(
+      {
+        name: string({
+          default: D.DEFAULT_BROKER_NAME,
+          description: 'Broker name, shown in logs and to clients (ActiveMQ brokerName).',
+        }),
+        dataDirectory: string({
+          default: D.DEFAULT_DATA_DIRECTORY,
+          typeName: 'path',
+          description: 'Journal, log file and pid file live here. Relative paths resolve against the working directory.',
+        }),
+      },
+      { description: 'Broker identity and data location.' },
+    ),
+    listeners: list(listenerSchema, {
+      default: D.DEFAULT_LISTENER_URIS.map((uri) => ({ uri })),
+      defaultText: D.DEFAULT_LISTENER_URIS.map((u) => `\`${u}\``).join(', '),
+      description: 'Sockets to accept clients on, each `{ uri }`. An empty list starts no listener (embedding).',
+    }),
+    stomp: stompSchema,
+    store: object(
+      {
+        type: oneOf(['journal', 'memory'], {
+          default: D.DEFAULT_STORE_TYPE,
+          description: '`journal`: durable append-only files under dataDirectory; `memory`: nothing survives a restart.',
+        }),
+        journal: object(
+          {
+            segmentSize: size({
+              default: D.DEFAULT_JOURNAL_SEGMENT_SIZE,
+              min: 64 * KB,
+              max: MAX_BUFFER_SIZE,
+              description: 'Journal segment file size; a segment is deleted once all its messages are acknowledged.',
+            }),
+            sync: bool({
+              default: D.DEFAULT_JOURNAL_SYNC,
+              description: 'fdatasync each group commit. Turn off only for tests or throw-away data.',
+            }),
+          },
+          { description: 'Journal store settings.' },
+        ),
+      },
+      { description: 'Message store.' },
+    ),
+    destinations: object(
+      {
+        queuePrefetch: int({
+          default: D.DEFAULT_QUEUE_PREFETCH,
+          min: 0,
+          max: 1_000_000,
+          description: 'Default prefetch of queue subscriptions (STOMP `activemq.prefetchSize` overrides).',
+        }),
+        topicPrefetch: int({
+          default: D.DEFAULT_TOPIC_PREFETCH,
+          min: 0,
+          max: 1_000_000,
+          description: 'Default prefetch of topic subscriptions.',
+        }),
+      },
+      { description: 'Destination defaults.' },
+    ),
+    logging: object(
+      {
+        level: oneOf(LOG_LEVELS, { default: D.DEFAULT_LOG_LEVEL, description: 'Least severe level written.' }),
+        file: bool({
+          default: D.DEFAULT_LOG_FILE,
+          description: `Also write JSON lines to \`<dataDirectory>/${D.LOG_FILE_NAME}\`.`,
+        }),
+        stdout: bool({ default: D.DEFAULT_LOG_STDOUT, description: 'Write JSON lines to stdout.' }),
+      },
+      { description: 'Logging (pino JSON lines).' },
+    ),
+  },
+  { description: 'FerryMQ configuration.' },
+);
+
+/** The reference table of docs/configuration.md, generated from the schema (one row per leaf). */
+export function renderConfigReference(): string {
+  const rows: string[] = ['| Key | Type | Default | Description |', '| --- | --- | --- | --- |'];
+  const visit = (field: Field<unknown>, path: string): void => {
+    if (field.kind === 'object' && field.fields) {
+      for (const [key, child] of Object.entries(field.fields as Shape)) visit(child, path ? `${path}.${key}` : key);
+      return;
+    }
+    const text = field.defaultText;
+    const defaultText = text === '' || text.startsWith('`') || text.startsWith('(') ? text : `\`${text}\``;
+    rows.push(`| \`${path}\` | ${field.typeName} | ${defaultText} | ${field.description} |`);
+    if (field.kind === 'list' && field.item?.fields) {
+      for (const [key, child] of Object.entries(field.item.fields)) {
+        rows.push(`| \`${path}[].${key}\` | ${child.typeName} | ${child.defaultText} | ${child.description} |`);
+      }
+    }
+  };
+  visit(configSchema, '');
+  return rows.join('\n') + '\n';
+}

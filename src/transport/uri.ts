@@ -1,0 +1,178 @@
+/**
+ * Listener URIs in ActiveMQ transportConnector style: `stomp://0.0.0.0:61613?maximumConnections=1000`.
+ * Parsed by hand rather than with WHATWG `URL` so every mistake gets its own message (bad port,
+ * unknown scheme, unknown option), and unknown options are errors: ActiveMQ silently ignores a
+ * typo such as `maximumConnection=10`, which is how limits quietly stop applying.
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
+import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT } from '../config/schema.js';
+import { formatSize, parseSize } from '../config/schema-dsl.js';
+import type { ListenerConfig, StompConfig } from '../config/types.js';
+
+/** Scheme as written -> the listener it creates. `stomp+nio` is ActiveMQ's NIO STOMP connector. */
+const SCHEMES: Readonly<Record<string, { scheme: ListenerConfig['scheme']; defaultPort: number }>> = {
+  stomp: { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
+  'stomp+nio': { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
+  ws: { scheme: 'ws', defaultPort: DEFAULT_WS_PORT },
+};
+
+/** Schemes ActiveMQ users will try, with why FerryMQ refuses them today. */
+const NOT_YET: Readonly<Record<string, string>> = {
+  tcp: 'is OpenWire, which FerryMQ does not serve yet; use stomp:// for STOMP clients',
+  nio: 'is OpenWire, which FerryMQ does not serve yet; use stomp:// for STOMP clients',
+  auto: 'is not supported; name the protocol: stomp://',
+  'auto+nio': 'is not supported; name the protocol: stomp://',
+  ssl: 'is OpenWire over TLS, which FerryMQ does not serve yet',
+  'stomp+ssl': 'is not supported yet (TLS listeners arrive later)',
+  'stomp+nio+ssl': 'is not supported yet (TLS listeners arrive later)',
+  wss: 'is not supported yet (TLS listeners arrive later)',
+  amqp: 'is not supported yet',
+  mqtt: 'is not supported yet',
+};
+
+const OPTIONS = [
+  'maximumConnections',
+  'wireFormat.maxFrameSize',
+  'wireFormat.maxDataLength',
+  'wireFormat.maxHeaders',
+  'wireFormat.maxHeaderLength',
+] as const;
+
+/** Most connections one listener may allow: beyond this the process runs out of descriptors first. */
+const MAXIMUM_CONNECTIONS_LIMIT = 1_000_000;
+/** Same bound as the `stomp.maxHeaders` config key. */
+const MAX_HEADERS_LIMIT = 100_000;
+
+//                scheme                     host: [v6] or name       :port       /   ?query
+const URI_PATTERN = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[^\]]*\]|[^/:?#[\]]*)(?::([^/?#]*))?(\/?)(?:\?([^#]*))?$/;
+
+function expectedSchemes(): string {
+  return Object.keys(SCHEMES).join(', ');
+}
+
+/**
+ * Parse one listener URI; STOMP limits not given as `wireFormat.*` options come from `stompDefaults`.
+ * Returns the listener, or the problem as text (callers add file, line and key path).
+ */
+export function parseListenerUri(uri: string, stompDefaults: StompConfig): ListenerConfig | string {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri.trim())?.[1] ?? '';
+  if (!authority.startsWith('[') && authority.split(':').length > 2) {
+    return `IPv6 addresses go in brackets: "${authority}" should be written [host]:port, e.g. [::1]:${DEFAULT_STOMP_PORT}`;
+  }
+  const match = URI_PATTERN.exec(uri.trim());
+  if (!match) {
+    const schemeOnly = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
+    if (!schemeOnly) return `"${uri}" is not a listener URI (expected e.g. stomp://0.0.0.0:${DEFAULT_STOMP_PORT})`;
+    return `"${uri}" is not a listener URI: expected ${schemeOnly[1]}://host:port[?options], with no path`;
+  }
+  const [, rawScheme = '', rawHost = '', rawPort, slash = '', query] = match;
+  const schemeName = rawScheme.toLowerCase();
+  const known = SCHEMES[schemeName];
+  if (!known) {
+    const why = NOT_YET[schemeName];
+    if (why) return `scheme "${rawScheme}" ${why} (expected ${expectedSchemes()})`;
+    return `unknown scheme "${rawScheme}" (expected ${expectedSchemes()})`;
+  }
+  void slash; // a single trailing "/" is harmless and common in copied ActiveMQ URIs
+
+  const host = parseHost(rawHost);
+  if (host.error !== undefined) return host.error;
+
+  let port = known.defaultPort;
+  if (rawPort !== undefined) {
+    if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) return `port "${rawPort}" is out of range (0..65535)`;
+    port = Number(rawPort);
+  }
+
+  const limits = {
+    maximumConnections: DEFAULT_MAXIMUM_CONNECTIONS,
+    maxFrameSize: stompDefaults.maxFrameSize,
+    maxHeaders: stompDefaults.maxHeaders,
+    maxHeaderLength: stompDefaults.maxHeaderLength,
+  };
+  const optionError = applyOptions(query ?? '', limits);
+  if (optionError !== undefined) return optionError;
+
+  return { uri, scheme: known.scheme, host: host.value, port, ...limits };
+}
+
+function parseHost(raw: string): { value: string; error?: undefined } | { error: string } {
+  if (raw === '') return { error: 'missing host (use 0.0.0.0 for every address, 127.0.0.1 for local only)' };
+  if (raw.startsWith('[')) {
+    const inner = raw.slice(1, -1);
+    if (isIP(inner) !== 6) return { error: `"${raw}" is not an IPv6 address` };
+    return { value: inner };
+  }
+  if (isIP(raw) === 4) return { value: raw };
+  // RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
+  const label = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+  if (!new RegExp(`^${label}(?:\\.${label})*$`).test(raw)) return { error: `"${raw}" is not a valid host name or address` };
+  if (/^[\d.]+$/.test(raw)) return { error: `"${raw}" is not a valid IPv4 address` };
+  return { value: raw };
+}
+
+interface Limits {
+  maximumConnections: number;
+  maxFrameSize: number;
+  maxHeaders: number;
+  maxHeaderLength: number;
+}
+
+function applyOptions(query: string, limits: Limits): string | undefined {
+  if (query === '') return undefined;
+  const seen = new Set<string>();
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
+    const value = decode(eq < 0 ? '' : pair.slice(eq + 1));
+    if (name === undefined || value === undefined) return `option "${pair}" has a malformed %-escape`;
+    if (!(OPTIONS as readonly string[]).includes(name)) {
+      const near = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
+      const hint = near ? `did you mean "${near}"?` : `expected ${OPTIONS.join(', ')}`;
+      return `unknown option "${name}" (${hint})`;
+    }
+    // maxDataLength is ActiveMQ's name for the same limit as maxFrameSize.
+    const canonical = name === 'wireFormat.maxDataLength' ? 'wireFormat.maxFrameSize' : name;
+    if (seen.has(canonical)) return `option "${name}" given more than once`;
+    seen.add(canonical);
+    if (value === '') return `option "${name}" needs a value`;
+    const error = applyOption(canonical, name, value, limits);
+    if (error !== undefined) return error;
+  }
+  return undefined;
+}
+
+function decode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function applyOption(canonical: string, name: string, value: string, limits: Limits): string | undefined {
+  switch (canonical) {
+    case 'maximumConnections':
+    case 'wireFormat.maxHeaders': {
+      const max = canonical === 'maximumConnections' ? MAXIMUM_CONNECTIONS_LIMIT : MAX_HEADERS_LIMIT;
+      const n = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(n >= 1 && n <= max)) return `option "${name}": "${value}" is not an integer in 1..${max}`;
+      if (canonical === 'maximumConnections') limits.maximumConnections = n;
+      else limits.maxHeaders = n;
+      return undefined;
+    }
+    default: {
+      // Sizes: ActiveMQ writes plain bytes (104857600); the config's `10mb` form works too.
+      const max = canonical === 'wireFormat.maxFrameSize' ? MAX_BUFFER_SIZE : MAX_HEADER_LENGTH_LIMIT;
+      const bytes = parseSize(value);
+      if (bytes === undefined || bytes < 1 || bytes > max) {
+        return `option "${name}": "${value}" is not a size in 1..${formatSize(max)} (e.g. 10485760 or 10mb)`;
+      }
+      if (canonical === 'wireFormat.maxFrameSize') limits.maxFrameSize = bytes;
+      else limits.maxHeaderLength = bytes;
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as D from '../../src/config/defaults.js';
+import { ConfigError, configFromEnv, configFromObject, defaultConfig, loadConfigFile } from '../../src/config/load.js';
+import { ErrorCodes, isFerryError } from '../../src/errors.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferrymq-config-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** Runs `fn`, which must throw a ConfigError, and returns it. */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    assert.ok(isFerryError(e));
+    return e;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('config: an empty file gives every default, with named constants', async () => {
+  const config = loadConfigFile(await file('empty.yaml', ''), {});
+  assert.equal(config.broker.name, 'localhost');
+  assert.equal(config.broker.dataDirectory, resolve('./data'));
+  assert.deepEqual(
+    config.listeners.map((l) => [l.scheme, l.host, l.port, l.maximumConnections, l.maxFrameSize]),
+    [
+      ['stomp', '0.0.0.0', 61613, 1000, 104857600],
+      ['ws', '0.0.0.0', 61614, 1000, 104857600],
+    ],
+  );
+  assert.deepEqual(config.stomp, {
+    maxFrameSize: 104857600,
+    maxHeaders: 1000,
+    maxHeaderLength: 10240,
+    heartbeatSend: 10_000,
+    heartbeatReceive: 10_000,
+    heartbeatGraceFactor: 2,
+    connectTimeout: 30_000,
+  });
+  assert.deepEqual(config.store, { type: 'journal', journal: { segmentSize: 32 * 1024 * 1024, sync: true } });
+  assert.deepEqual(config.destinations, { queuePrefetch: D.DEFAULT_QUEUE_PREFETCH, topicPrefetch: 32766 });
+  assert.deepEqual(config.logging, { level: 'info', file: true, stdout: true });
+  assert.ok(config.source?.endsWith('empty.yaml'));
+  assert.deepEqual({ ...defaultConfig(), source: config.source }, config);
+});
+
+test('config: a full file is converted to bytes, milliseconds and listener objects', async () => {
+  const path = await file(
+    'full.yaml',
+    `broker:
+  name: hub
+  dataDirectory: /var/lib/ferrymq
+listeners:
+  - uri: stomp://127.0.0.1:0?maximumConnections=5&wireFormat.maxFrameSize=1mb
+  - uri: ws://[::1]:8080
+stomp:
+  maxFrameSize: 10mb
+  maxHeaders: 50
+  maxHeaderLength: 4kb
+  heartbeatSend: 500ms
+  heartbeatReceive: 0
+  heartbeatGraceFactor: 3
+  connectTimeout: 1m
+store:
+  type: memory
+  journal: { segmentSize: 64KB, sync: false }
+destinations: { queuePrefetch: 1, topicPrefetch: 0 }
+logging: { level: debug, file: false, stdout: false }
+`,
+  );
+  const config = loadConfigFile(path, {});
+  assert.deepEqual(config.broker, { name: 'hub', dataDirectory: '/var/lib/ferrymq' });
+  assert.deepEqual(config.listeners[0], {
+    uri: 'stomp://127.0.0.1:0?maximumConnections=5&wireFormat.maxFrameSize=1mb',
+    scheme: 'stomp',
+    host: '127.0.0.1',
+    port: 0,
+    maximumConnections: 5,
+    maxFrameSize: 1024 * 1024,
+    maxHeaders: 50,
+    maxHeaderLength: 4096,
+  });
+  // The second listener takes its limits from the stomp section.
+  assert.deepEqual(config.listeners[1], {
+    uri: 'ws://[::1]:8080',
+    scheme: 'ws',
+    host: '::1',
+    port: 8080,
+    maximumConnections: 1000,
+    maxFrameSize: 10 * 1024 * 1024,
+    maxHeaders: 50,
+    maxHeaderLength: 4096,
+  });
+  assert.equal(config.stomp.heartbeatSend, 500);
+  assert.equal(config.stomp.heartbeatReceive, 0);
+  assert.equal(config.stomp.connectTimeout, 60_000);
+  assert.deepEqual(config.store, { type: 'memory', journal: { segmentSize: 65536, sync: false } });
+  assert.deepEqual(config.destinations, { queuePrefetch: 1, topicPrefetch: 0 });
+  assert.deepEqual(config.logging, { level: 'debug', file: false, stdout: false });
+});
+
+test('config: an unknown key is reported with file, line, column and key path', async () => {
+  const path = await file('unknown.yaml', 'broker:\n  name: hub\n\nstomp:\n  maxFrameSize: 1mb\n  maxFramSize: 2mb\n');
+  const e = configError(() => loadConfigFile(path, {}));
+  assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
+  assert.deepEqual(e.problems, [`${path}:6:3: stomp.maxFramSize: unknown key "maxFramSize" (expected maxFrameSize, maxHeaders, maxHeaderLength, heartbeatSend, heartbeatReceive, heartbeatGraceFactor, connectTimeout)`]);
+  assert.equal(e.message, e.problems[0]);
+});
+
+test('config: several problems are all reported, in file order, in one error', async () => {
+  const path = await file(
+    'many.yaml',
+    `logging:
+  level: loud
+listeners:
+  - uri: stomp://0.0.0.0:61613
+  - uri: stomp+ssl://0.0.0.0:61617
+  - uri: ws://0.0.0.0:70000
+  - port: 5
+stomp:
+  maxFrameSize: -1
+  heartbeatSend: soon
+store: { type: kahadb }
+`,
+  );
+  const e = configError(() => loadConfigFile(path, {}));
+  assert.deepEqual(
+    e.problems.map((p) => p.slice(path.length + 1)),
+    [
+      '2:3: logging.level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      '5:5: listeners[1].uri: scheme "stomp+ssl" is not supported yet (TLS listeners arrive later) (expected stomp, stomp+nio, ws)',
+      '6:5: listeners[2].uri: port "70000" is out of range (0..65535)',
+      '7:5: listeners[3].port: unknown key "port" (expected uri)',
+      '7:5: listeners[3].uri: missing required key',
+      '9:3: stomp.maxFrameSize: sizes cannot be negative, got -1',
+      '10:3: stomp.heartbeatSend: expected a duration like 500ms, 5s or 1m, got "soon"',
+      '11:10: store.type: expected one of journal, memory, got "kahadb"',
+    ],
+  );
+});
+
+test('config: two listeners on one port are rejected before bind time', async () => {
+  const path = await file('clash.yaml', 'listeners:\n  - uri: stomp://0.0.0.0:61613\n  - uri: ws://127.0.0.1:61613\n');
+  const e = configError(() => loadConfigFile(path, {}));
+  assert.deepEqual(e.problems, [`${path}:3:5: listeners[1].uri: port 61613 is already used by listeners[0]`]);
+  // Port 0 never clashes: each bind picks its own free port.
+  assert.equal(configFromObject({ listeners: [{ uri: 'stomp://0.0.0.0:0' }, { uri: 'ws://0.0.0.0:0' }] }).listeners.length, 2);
+});
+
+test('config: wrong shapes at the top level and in sections are errors with a position', async () => {
+  const path = await file('list.yaml', '- a\n- b\n');
+  assert.deepEqual(configError(() => loadConfigFile(path, {})).problems, [`${path}:1:1: (top level): expected a mapping, got a list`]);
+  const section = await file('section.yaml', 'listeners: stomp://0.0.0.0:61613\n');
+  assert.deepEqual(configError(() => loadConfigFile(section, {})).problems, [
+    `${section}:1:1: listeners: expected a list, got "stomp://0.0.0.0:61613"`,
+  ]);
+});
+
+test('config: unreadable files and YAML syntax errors are CONFIG_UNREADABLE with a line', async () => {
+  const missing = configError(() => loadConfigFile(join(dir, 'nope.yaml'), {}));
+  assert.equal(missing.code, ErrorCodes.CONFIG_UNREADABLE);
+  assert.match(missing.message, /nope\.yaml: cannot read config file \(ENOENT\)/);
+
+  const broken = await file('broken.yaml', 'broker:\n  name: hub\n  name: again\n');
+  const dup = configError(() => loadConfigFile(broken, {}));
+  assert.equal(dup.code, ErrorCodes.CONFIG_UNREADABLE);
+  assert.match(dup.message, new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:3: .*unique`));
+
+  const unclosed = await file('unclosed.yaml', 'stomp:\n  maxHeaders: [1, 2\n');
+  const syntax = configError(() => loadConfigFile(unclosed, {}));
+  assert.equal(syntax.code, ErrorCodes.CONFIG_UNREADABLE);
+  assert.match(syntax.message, /unclosed\.yaml:\d+:\d+: /);
+});
+
+test('config: environment overrides apply after the file and are validated', async () => {
+  const path = await file('env.yaml', 'broker:\n  name: from-file\n  dataDirectory: /from/file\nlogging:\n  level: warn\n');
+  const config = loadConfigFile(path, { FERRYMQ_DATA: 'rel/data', FERRYMQ_LOG_LEVEL: 'debug', FERRYMQ_BROKER_NAME: 'from-env' });
+  assert.equal(config.broker.name, 'from-env');
+  assert.equal(config.broker.dataDirectory, resolve('rel/data'));
+  assert.equal(config.logging.level, 'debug');
+  // Empty variables are ignored, like unset ones.
+  assert.equal(loadConfigFile(path, { FERRYMQ_BROKER_NAME: '' }).broker.name, 'from-file');
+
+  const e = configError(() => loadConfigFile(path, { FERRYMQ_LOG_LEVEL: 'chatty' }));
+  assert.deepEqual(e.problems, ['FERRYMQ_LOG_LEVEL (environment): logging.level: expected one of fatal, error, warn, info, debug, trace, silent, got "chatty"']);
+
+  const noFile = configFromEnv({ FERRYMQ_DATA: '/x', FERRYMQ_LOG_LEVEL: 'error' });
+  assert.equal(noFile.broker.dataDirectory, '/x');
+  assert.equal(noFile.logging.level, 'error');
+  assert.equal(noFile.broker.name, 'localhost');
+});
+
+test('config: relative dataDirectory resolves against the working directory', async () => {
+  const config = configFromObject({ broker: { dataDirectory: 'var/ferry' } });
+  assert.equal(config.broker.dataDirectory, join(process.cwd(), 'var/ferry'));
+});
+
+test('config: configFromObject validates plain objects and names the source', () => {
+  const config = configFromObject({ stomp: { maxFrameSize: 2048, connectTimeout: 250 }, listeners: [] }, 'embedded');
+  assert.equal(config.stomp.maxFrameSize, 2048);
+  assert.equal(config.stomp.connectTimeout, 250);
+  assert.deepEqual(config.listeners, []);
+  assert.equal(config.source, 'embedded');
+  const e = configError(() => configFromObject({ stomp: { maxHeaders: 0 } }, 'embedded'));
+  assert.deepEqual(e.problems, ['embedded: stomp.maxHeaders: 0 is out of range (1..100000)']);
+});
+
+test('config: defaultConfig merges overrides per section and parses listener URIs', () => {
+  const config = defaultConfig({
+    broker: { dataDirectory: '/tmp/x' },
+    stomp: { maxHeaders: 7 },
+    store: { type: 'memory' },
+    listeners: [{ uri: 'stomp://127.0.0.1:0' }, { uri: 'ws://127.0.0.1:0', maximumConnections: 2 }],
+  });
+  assert.equal(config.broker.name, 'localhost');
+  assert.equal(config.broker.dataDirectory, '/tmp/x');
+  assert.equal(config.stomp.maxHeaders, 7);
+  assert.equal(config.stomp.maxFrameSize, D.DEFAULT_MAX_FRAME_SIZE);
+  assert.deepEqual(config.store, { type: 'memory', journal: { segmentSize: D.DEFAULT_JOURNAL_SEGMENT_SIZE, sync: true } });
+  assert.deepEqual(config.listeners.map((l) => [l.scheme, l.port, l.maxHeaders, l.maximumConnections]), [
+    ['stomp', 0, 7, 1000],
+    ['ws', 0, 7, 2],
+  ]);
+  // stomp overrides reach the default listeners too.
+  assert.equal(defaultConfig({ stomp: { maxHeaders: 9 } }).listeners[0]?.maxHeaders, 9);
+  const e = configError(() => defaultConfig({ listeners: [{ uri: 'tcp://0.0.0.0:61616' }] }));
+  assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
+  assert.match(e.message, /listeners\[0\]\.uri: scheme "tcp" is OpenWire/);
+});

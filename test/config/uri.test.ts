@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultConfig } from '../../src/config/load.js';
+import type { ListenerConfig } from '../../src/config/types.js';
+import { parseListenerUri } from '../../src/transport/uri.js';
+
+const stomp = defaultConfig().stomp;
+
+function ok(uri: string): ListenerConfig {
+  const parsed = parseListenerUri(uri, stomp);
+  assert.equal(typeof parsed, 'object', `expected ${uri} to parse, got: ${String(parsed)}`);
+  return parsed as ListenerConfig;
+}
+
+function fails(uri: string): string {
+  const parsed = parseListenerUri(uri, stomp);
+  assert.equal(typeof parsed, 'string', `expected ${uri} to be rejected`);
+  return parsed as string;
+}
+
+test('uri: stomp and ws with host and port, defaults from the stomp section', () => {
+  assert.deepEqual(ok('stomp://0.0.0.0:61613'), {
+    uri: 'stomp://0.0.0.0:61613',
+    scheme: 'stomp',
+    host: '0.0.0.0',
+    port: 61613,
+    maximumConnections: 1000,
+    maxFrameSize: stomp.maxFrameSize,
+    maxHeaders: stomp.maxHeaders,
+    maxHeaderLength: stomp.maxHeaderLength,
+  });
+  const ws = ok('ws://localhost:8080');
+  assert.deepEqual([ws.scheme, ws.host, ws.port], ['ws', 'localhost', 8080]);
+  assert.equal(ok('stomp://broker-1.example.com:0').port, 0);
+});
+
+test('uri: the default port per scheme applies when omitted', () => {
+  assert.equal(ok('stomp://0.0.0.0').port, 61613);
+  assert.equal(ok('ws://0.0.0.0').port, 61614);
+  assert.equal(ok('stomp+nio://0.0.0.0/').port, 61613);
+});
+
+test('uri: stomp+nio is an alias of stomp and schemes are case-insensitive', () => {
+  const nio = ok('stomp+nio://0.0.0.0:61613?maximumConnections=10');
+  assert.equal(nio.scheme, 'stomp');
+  assert.equal(nio.uri, 'stomp+nio://0.0.0.0:61613?maximumConnections=10'); // kept as written
+  assert.equal(ok('STOMP://0.0.0.0:1').scheme, 'stomp');
+});
+
+test('uri: IPv6 hosts are written in brackets and stored without them', () => {
+  assert.equal(ok('stomp://[::]:61613').host, '::');
+  assert.equal(ok('ws://[::1]').host, '::1');
+  assert.equal(ok('stomp://[fe80::1:2]:5').host, 'fe80::1:2');
+  assert.match(fails('stomp://[nonsense]:5'), /"\[nonsense\]" is not an IPv6 address/);
+  assert.match(fails('stomp://::1:5'), /IPv6 addresses go in brackets/);
+});
+
+test('uri: options set connection and frame limits', () => {
+  const l = ok(
+    'stomp://0.0.0.0:61613?maximumConnections=50&wireFormat.maxFrameSize=10485760&wireFormat.maxHeaders=20&wireFormat.maxHeaderLength=2kb',
+  );
+  assert.deepEqual([l.maximumConnections, l.maxFrameSize, l.maxHeaders, l.maxHeaderLength], [50, 10485760, 20, 2048]);
+  // ActiveMQ's name for the frame limit.
+  assert.equal(ok('ws://0.0.0.0:1?wireFormat.maxDataLength=1mb').maxFrameSize, 1024 * 1024);
+});
+
+test('uri: unknown, repeated, empty and out-of-range options are errors naming the option', () => {
+  assert.match(fails('stomp://0.0.0.0:1?maximumConnection=10'), /^unknown option "maximumConnection" \(expected maximumConnections, /);
+  assert.match(fails('stomp://0.0.0.0:1?maximumconnections=10'), /did you mean "maximumConnections"\?/);
+  assert.match(fails('stomp://0.0.0.0:1?transport.closeAsync=false'), /unknown option "transport.closeAsync"/);
+  assert.match(
+    fails('stomp://0.0.0.0:1?wireFormat.maxFrameSize=1mb&wireFormat.maxDataLength=2mb'),
+    /option "wireFormat.maxDataLength" given more than once/,
+  );
+  assert.match(fails('stomp://0.0.0.0:1?maximumConnections='), /option "maximumConnections" needs a value/);
+  assert.match(fails('stomp://0.0.0.0:1?maximumConnections=0'), /"0" is not an integer in 1\.\./);
+  assert.match(fails('stomp://0.0.0.0:1?maximumConnections=-3'), /"-3" is not an integer/);
+  assert.match(fails('stomp://0.0.0.0:1?wireFormat.maxFrameSize=big'), /"big" is not a size/);
+  assert.match(fails('stomp://0.0.0.0:1?wireFormat.maxFrameSize=%zz'), /malformed %-escape/);
+});
+
+test('uri: bad schemes, hosts, ports and shapes are errors', () => {
+  assert.equal(fails('stomp+nio2://0.0.0.0:1'), 'unknown scheme "stomp+nio2" (expected stomp, stomp+nio, ws)');
+  assert.match(fails('tcp://0.0.0.0:61616'), /^scheme "tcp" is OpenWire, which FerryMQ does not serve yet; use stomp:\/\//);
+  assert.match(fails('stomp+ssl://0.0.0.0:61617'), /not supported yet/);
+  assert.match(fails('stomp://0.0.0.0:65536'), /port "65536" is out of range \(0\.\.65535\)/);
+  assert.match(fails('stomp://0.0.0.0:-1'), /port "-1" is out of range/);
+  assert.match(fails('stomp://0.0.0.0:http'), /port "http" is out of range/);
+  assert.match(fails('stomp://:61613'), /missing host/);
+  assert.match(fails('stomp://bad_host:1'), /"bad_host" is not a valid host name/);
+  assert.match(fails('stomp://300.1.1.1:1'), /"300.1.1.1" is not a valid IPv4 address/);
+  assert.match(fails('stomp://0.0.0.0:1/path'), /no path/);
+  assert.match(fails('0.0.0.0:61613'), /is not a listener URI/);
+  assert.match(fails(''), /is not a listener URI/);
+});
