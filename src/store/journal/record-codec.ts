@@ -1,0 +1,188 @@
+/**
+ * Binary codec for journal records. Layout (all integers little-endian):
+ *
+ *   record  = [u32 payloadLength][u32 crc32(payload)][payload]
+ *   payload = [u8 kind] body
+ *   kind 1 (batch)      body = [u32 opCount] op*
+ *   kind 2 (checkpoint) body = [f64 nextId][u32 n] str*n [u32 m] sub*m
+ *   op add              = [u8 1][f64 id][u32 n] str*n [u8 priority][f64 expiration][u32 len][bytes]
+ *   op ack              = [u8 2] str(container) [f64 id]
+ *   op destination-add  = [u8 3] str      op destination-remove = [u8 4] str
+ *   op subscription-add = [u8 5] sub      op subscription-remove = [u8 6] str(key)
+ *   sub                 = str(key) str(clientId) str(subscriptionName) str(destination)
+ *                         [u8 flags: 1 = has selector, 2 = noLocal given, 4 = noLocal value] [str selector]
+ *   str                 = [u32 byteLength][UTF-8]
+ *
+ * Ids and expirations are float64: exact for every safe integer, no BigInt on the hot path.
+ * One append() batch is one record, so a batch is atomic on disk: the CRC covers all of it.
+ */
+import { crc32 } from 'node:zlib';
+import type { DurableSubscriptionRecord, StoreOp } from '../api.js';
+
+export const RECORD_HEADER_SIZE = 8;
+export const KIND_BATCH = 1;
+export const KIND_CHECKPOINT = 2;
+
+const OP_ADD = 1;
+const OP_ACK = 2;
+const OP_DESTINATION_ADD = 3;
+const OP_DESTINATION_REMOVE = 4;
+const OP_SUBSCRIPTION_ADD = 5;
+const OP_SUBSCRIPTION_REMOVE = 6;
+
+const FLAG_HAS_SELECTOR = 1;
+const FLAG_NO_LOCAL_GIVEN = 2;
+const FLAG_NO_LOCAL = 4;
+
+/** Receives decoded records. The journal index implements it, so runtime and recovery share one path. */
+export interface RecordVisitor {
+  add(id: number, containers: string[], priority: number, expiration: number, dataOffset: number, dataLength: number): void;
+  ack(container: string, id: number): void;
+  destinationAdd(name: string): void;
+  destinationRemove(name: string): void;
+  subscriptionAdd(sub: DurableSubscriptionRecord): void;
+  subscriptionRemove(key: string): void;
+  checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[]): void;
+}
+
+export interface CheckpointContent {
+  readonly nextId: number;
+  readonly destinations: Iterable<string>;
+  readonly subscriptions: Iterable<DurableSubscriptionRecord>;
+}
+
+function isUint(n: unknown, max: number): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+}
+
+function subSize(sub: DurableSubscriptionRecord): number {
+  let size = 16 + 1 + Buffer.byteLength(sub.key) + Buffer.byteLength(sub.clientId);
+  size += Buffer.byteLength(sub.subscriptionName) + Buffer.byteLength(sub.destination);
+  if (sub.selector !== undefined) size += 4 + Buffer.byteLength(sub.selector);
+  return size;
+}
+
+/** Byte size of one op, or -1 when the op is malformed (the whole batch is then refused). */
+function opSize(op: StoreOp): number {
+  switch (op.op) {
+    case 'add': {
+      if (!isUint(op.id, Number.MAX_SAFE_INTEGER) || !Array.isArray(op.containers)) return -1;
+      if (!isUint(op.priority, 255) || typeof op.expiration !== 'number' || !Buffer.isBuffer(op.data)) return -1;
+      let size = 1 + 8 + 4 + 1 + 8 + 4 + op.data.length;
+      for (const c of op.containers) {
+        if (typeof c !== 'string') return -1;
+        size += 4 + Buffer.byteLength(c);
+      }
+      return size;
+    }
+    case 'ack':
+      if (typeof op.container !== 'string' || !isUint(op.id, Number.MAX_SAFE_INTEGER)) return -1;
+      return 1 + 4 + Buffer.byteLength(op.container) + 8;
+    case 'destination-add':
+    case 'destination-remove':
+      return typeof op.name === 'string' ? 1 + 4 + Buffer.byteLength(op.name) : -1;
+    case 'subscription-add':
+      return typeof op.sub === 'object' && op.sub !== null && typeof op.sub.key === 'string' ? 1 + subSize(op.sub) : -1;
+    case 'subscription-remove':
+      return typeof op.key === 'string' ? 1 + 4 + Buffer.byteLength(op.key) : -1;
+    default:
+      return -1;
+  }
+}
+
+function writeString(buf: Buffer, pos: number, s: string): number {
+  const len = buf.write(s, pos + 4, 'utf8');
+  buf.writeUInt32LE(len, pos);
+  return pos + 4 + len;
+}
+
+function writeSub(buf: Buffer, pos: number, sub: DurableSubscriptionRecord): number {
+  pos = writeString(buf, pos, sub.key);
+  pos = writeString(buf, pos, sub.clientId);
+  pos = writeString(buf, pos, sub.subscriptionName);
+  pos = writeString(buf, pos, sub.destination);
+  let flags = 0;
+  if (sub.selector !== undefined) flags |= FLAG_HAS_SELECTOR;
+  if (sub.noLocal !== undefined) flags |= FLAG_NO_LOCAL_GIVEN | (sub.noLocal ? FLAG_NO_LOCAL : 0);
+  buf[pos++] = flags;
+  if (sub.selector !== undefined) pos = writeString(buf, pos, sub.selector);
+  return pos;
+}
+
+function frame(buf: Buffer): Buffer {
+  buf.writeUInt32LE(buf.length - RECORD_HEADER_SIZE, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER_SIZE)), 4);
+  return buf;
+}
+
+/** Encodes one batch as one framed record; undefined when an op is malformed. */
+export function encodeBatch(ops: readonly StoreOp[]): Buffer | undefined {
+  if (!Array.isArray(ops)) return undefined;
+  let size = RECORD_HEADER_SIZE + 1 + 4;
+  for (const op of ops) {
+    const s = opSize(op);
+    if (s < 0) return undefined;
+    size += s;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let pos = RECORD_HEADER_SIZE;
+  buf[pos++] = KIND_BATCH;
+  buf.writeUInt32LE(ops.length, pos);
+  pos += 4;
+  for (const op of ops) {
+    switch (op.op) {
+      case 'add':
+        buf[pos++] = OP_ADD;
+        buf.writeDoubleLE(op.id, pos);
+        buf.writeUInt32LE(op.containers.length, pos + 8);
+        pos += 12;
+        for (const c of op.containers) pos = writeString(buf, pos, c);
+        buf[pos++] = op.priority;
+        buf.writeDoubleLE(op.expiration, pos);
+        buf.writeUInt32LE(op.data.length, pos + 8);
+        pos += 12;
+        pos += op.data.copy(buf, pos);
+        break;
+      case 'ack':
+        buf[pos++] = OP_ACK;
+        pos = writeString(buf, pos, op.container);
+        buf.writeDoubleLE(op.id, pos);
+        pos += 8;
+        break;
+      case 'destination-add':
+      case 'destination-remove':
+        buf[pos++] = op.op === 'destination-add' ? OP_DESTINATION_ADD : OP_DESTINATION_REMOVE;
+        pos = writeString(buf, pos, op.name);
+        break;
+      case 'subscription-add':
+        buf[pos++] = OP_SUBSCRIPTION_ADD;
+        pos = writeSub(buf, pos, op.sub);
+        break;
+      case 'subscription-remove':
+        buf[pos++] = OP_SUBSCRIPTION_REMOVE;
+        pos = writeString(buf, pos, op.key);
+        break;
+    }
+  }
+  return frame(buf);
+}
+
+/** Encodes the metadata checkpoint written at the head of every segment. */
+export function encodeCheckpoint(content: CheckpointContent): Buffer {
+  const destinations = [...content.destinations];
+  const subscriptions = [...content.subscriptions];
+  let size = RECORD_HEADER_SIZE + 1 + 8 + 4 + 4;
+  for (const d of destinations) size += 4 + Buffer.byteLength(d);
+  for (const s of subscriptions) size += subSize(s);
+  const buf = Buffer.allocUnsafe(size);
+  let pos = RECORD_HEADER_SIZE;
+  buf[pos++] = KIND_CHECKPOINT;
+  buf.writeDoubleLE(content.nextId, pos);
+  buf.writeUInt32LE(destinations.length, pos + 8);
+  pos += 12;
+  for (const d of destinations) pos = writeString(buf, pos, d);
+  buf.writeUInt32LE(subscriptions.length, pos);
+  pos += 4;
+  for (const s of subscriptions) pos = writeSub(buf, pos, s);
+  return frame(buf);
+}

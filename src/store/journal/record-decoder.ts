@@ -1,0 +1,140 @@
+/**
+ * Decodes record payloads (see record-codec.ts for the layout) into RecordVisitor calls. Payloads
+ * reach the decoder only after their CRC matched, so a bounds violation here means a format bug
+ * or a foreign file: decodePayload() reports it as a status string and the caller fails open().
+ */
+import type { DurableSubscriptionRecord } from '../api.js';
+import { KIND_BATCH, KIND_CHECKPOINT, type RecordVisitor } from './record-codec.js';
+
+class MalformedPayload extends Error {}
+
+class Cursor {
+  pos = 0;
+  constructor(
+    readonly buf: Buffer,
+    /** File offset of buf[0], so adds can report where their data lives. */
+    readonly fileOffset: number,
+  ) {}
+
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new MalformedPayload(`payload ends early at +${this.pos}`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  str(): string {
+    const len = this.u32();
+    this.need(len);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+  sub(): DurableSubscriptionRecord {
+    const key = this.str();
+    const clientId = this.str();
+    const subscriptionName = this.str();
+    const destination = this.str();
+    const flags = this.u8();
+    const selector = (flags & 1) !== 0 ? this.str() : undefined;
+    const noLocal = (flags & 2) !== 0 ? (flags & 4) !== 0 : undefined;
+    const sub: { -readonly [K in keyof DurableSubscriptionRecord]: DurableSubscriptionRecord[K] } = {
+      key,
+      clientId,
+      subscriptionName,
+      destination,
+    };
+    // Keep absent fields absent so a recovered record equals the one appended.
+    if (selector !== undefined) sub.selector = selector;
+    if (noLocal !== undefined) sub.noLocal = noLocal;
+    return sub;
+  }
+}
+
+function decodeBatch(c: Cursor, visitor: RecordVisitor): void {
+  const count = c.u32();
+  for (let i = 0; i < count; i++) {
+    const op = c.u8();
+    switch (op) {
+      case 1: {
+        const id = c.f64();
+        const n = c.u32();
+        const containers: string[] = [];
+        for (let k = 0; k < n; k++) containers.push(c.str());
+        const priority = c.u8();
+        const expiration = c.f64();
+        const length = c.u32();
+        c.need(length);
+        visitor.add(id, containers, priority, expiration, c.fileOffset + c.pos, length);
+        c.pos += length;
+        break;
+      }
+      case 2: {
+        const container = c.str();
+        visitor.ack(container, c.f64());
+        break;
+      }
+      case 3:
+        visitor.destinationAdd(c.str());
+        break;
+      case 4:
+        visitor.destinationRemove(c.str());
+        break;
+      case 5:
+        visitor.subscriptionAdd(c.sub());
+        break;
+      case 6:
+        visitor.subscriptionRemove(c.str());
+        break;
+      default:
+        throw new MalformedPayload(`unknown op ${op} at +${c.pos - 1}`);
+    }
+  }
+}
+
+function decodeCheckpoint(c: Cursor, visitor: RecordVisitor): void {
+  const nextId = c.f64();
+  const destinations: string[] = [];
+  const destinationCount = c.u32();
+  for (let i = 0; i < destinationCount; i++) destinations.push(c.str());
+  const subscriptions: DurableSubscriptionRecord[] = [];
+  const subscriptionCount = c.u32();
+  for (let i = 0; i < subscriptionCount; i++) subscriptions.push(c.sub());
+  visitor.checkpoint(nextId, destinations, subscriptions);
+}
+
+/**
+ * Feeds one record payload to `visitor`. `fileOffset` is where the payload starts in its segment.
+ * Returns undefined on success, or a description of what is malformed.
+ */
+export function decodePayload(payload: Buffer, fileOffset: number, visitor: RecordVisitor): string | undefined {
+  const c = new Cursor(payload, fileOffset);
+  try {
+    const kind = c.u8();
+    if (kind === KIND_BATCH) decodeBatch(c, visitor);
+    else if (kind === KIND_CHECKPOINT) decodeCheckpoint(c, visitor);
+    else return `unknown record kind ${kind}`;
+    if (c.pos !== payload.length) return `${payload.length - c.pos} trailing bytes in record`;
+    return undefined;
+  } catch (e) {
+    if (e instanceof MalformedPayload) return e.message;
+    throw e;
+  }
+}
+
+/** True when `payload` starts with a batch record kind (as opposed to a checkpoint). */
+export function isBatchPayload(payload: Buffer): boolean {
+  return payload[0] === KIND_BATCH;
+}
