@@ -7,7 +7,7 @@ import { FerryError, ErrorCodes } from '../errors.js';
 import type { ContainerName, DurableSubscriptionRecord, MessageStore, StoreOp } from '../store/api.js';
 import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
-import { destinationKey, type Destination, type Message } from './message.js';
+import { destinationKey, isTopicKind, type Destination, type Message } from './message.js';
 import { expandComposite, NamePattern, validateName } from './destinations/names.js';
 import { Topic, TopicSubscription } from './destinations/topic.js';
 import { DispatchQueue, type QueueHooks } from './dispatch/dispatch-queue.js';
@@ -31,6 +31,8 @@ const RECOVERY_READ_BATCH = 2000;
 export interface Target {
   readonly queue: DispatchQueue;
   readonly stored: boolean;
+  /** Composite sends: this target's copy, naming its physical destination (as ActiveMQ does). */
+  readonly message?: Message | undefined;
 }
 
 /** A message ready to be applied: routed, and (when persistent) part of a store batch. */
@@ -103,11 +105,24 @@ export class Broker implements BrokerCore, QueueHooks {
             this.storeAck(container, rec.id);
             continue;
           }
-          queue.enqueue(new QueueEntry(rec.id, message, true));
+          queue.enqueue(new QueueEntry(rec.id, this.physicalCopy(message, container, queue), true));
         }
       }
     }
     this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
+  }
+
+  /**
+   * A composite send is stored once with its composite destination; give each recovered copy back
+   * the physical destination it had when it was routed (see route()).
+   */
+  private physicalCopy(m: Message, container: string, queue: DispatchQueue): Message {
+    if (!m.destination.name.includes(',')) return m;
+    for (const d of expandComposite(m.destination)) {
+      const mine = queue instanceof TopicSubscription ? isTopicKind(d.kind) && queue.pattern.matches(d.name) : d.kind === 'queue' && container === `queue://${d.name}`;
+      if (mine) return { ...m, destination: d };
+    }
+    return m;
   }
 
   connect(info: ConnectInfo): BrokerSession | FerryError {
@@ -182,11 +197,20 @@ export class Broker implements BrokerCore, QueueHooks {
 
   /** Appends ops after any acks recorded earlier (keeps the store's view in event order). */
   append(ops: StoreOp[], done: (err?: FerryError) => void): void {
+    let ackWaiters: Done[] | undefined;
     if (this.pendingAcks.length > 0) {
       ops = this.pendingAcks.concat(ops);
       this.pendingAcks = [];
+      // Those acks' waiters (ACK receipts) go with them: the next ack flush would find nothing to
+      // write and answer at once, before this batch is durable (found by test/crash/kill9).
+      ackWaiters = this.ackWaiters;
+      this.ackWaiters = [];
     }
-    this.store.append(ops, (err) => done(err ? this.storeError(err) : undefined));
+    this.store.append(ops, (err) => {
+      const fe = err ? this.storeError(err) : undefined;
+      if (ackWaiters) for (const w of ackWaiters) w(fe);
+      done(fe);
+    });
   }
 
   private storeError(err: Error): FerryError {
@@ -315,20 +339,23 @@ export class Broker implements BrokerCore, QueueHooks {
   /** Where a message goes. Errors for bad names, wildcards, or vanished temp destinations. */
   route(m: Message): Target[] | FerryError {
     const targets: Target[] = [];
-    for (const d of expandComposite(m.destination)) {
+    const parts = expandComposite(m.destination);
+    for (const d of parts) {
       const bad = validateName(d.kind, d.name);
       if (bad) return bad;
       if (d.name.includes('*') || d.name.includes('>')) {
         return new FerryError(ErrorCodes.INVALID_DESTINATION, `cannot send to a wildcard destination: ${d.name}`);
       }
+      // ActiveMQ CompositeDestinationBroker: each copy carries its own physical destination.
+      const copy = parts.length > 1 ? { ...m, destination: d } : undefined;
       switch (d.kind) {
         case 'queue':
-          targets.push({ queue: this.ensureQueue(d.name), stored: m.persistent });
+          targets.push({ queue: this.ensureQueue(d.name), stored: m.persistent, message: copy });
           break;
         case 'temp-queue': {
           const q = this.queues.get(destinationKey(d));
           if (!q) return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary queue ${d.name} does not exist`);
-          targets.push({ queue: q, stored: false });
+          targets.push({ queue: q, stored: false, message: copy });
           break;
         }
         case 'topic':
@@ -337,7 +364,8 @@ export class Broker implements BrokerCore, QueueHooks {
             return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary topic ${d.name} does not exist`);
           }
           const t = this.ensureTopic(d.kind, d.name);
-          for (const sub of t.subs) if (sub.accepts(m)) targets.push({ queue: sub, stored: m.persistent && sub.durable !== undefined });
+          const routed = copy ?? m;
+          for (const sub of t.subs) if (sub.accepts(routed)) targets.push({ queue: sub, stored: m.persistent && sub.durable !== undefined, message: copy });
           break;
         }
       }
@@ -377,6 +405,6 @@ export class Broker implements BrokerCore, QueueHooks {
 
   /** Makes routed sends visible to consumers. */
   deliverSends(sends: readonly RoutedSend[]): void {
-    for (const s of sends) for (const t of s.targets) t.queue.enqueue(new QueueEntry(s.seq, s.message, t.stored));
+    for (const s of sends) for (const t of s.targets) t.queue.enqueue(new QueueEntry(s.seq, t.message ?? s.message, t.stored));
   }
 }

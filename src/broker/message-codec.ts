@@ -128,6 +128,15 @@ function writeValue(w: Writer, v: TypedValue): void {
   }
 }
 
+/** A long is stored as its decimal text; anything else is corruption (BigInt would throw SyntaxError). */
+const LONG_TEXT = /^-?[0-9]+$/;
+
+function readLong(r: Reader): bigint {
+  const text = r.str();
+  if (!LONG_TEXT.test(text)) throw new FerryError(ErrorCodes.STORE_CORRUPT, 'bad long property value');
+  return BigInt(text);
+}
+
 function readValue(r: Reader): TypedValue {
   const type = PROP_TYPES[r.u8()];
   switch (type) {
@@ -136,7 +145,7 @@ function readValue(r: Reader): TypedValue {
     case 'boolean':
       return { type, value: r.u8() === 1 };
     case 'long':
-      return { type, value: BigInt(r.str()) };
+      return { type, value: readLong(r) };
     case 'bytes':
       return { type, value: Buffer.from(r.bytes()) };
     case 'byte':
@@ -173,7 +182,8 @@ export function encodeMessage(m: Message): Buffer {
   if (m.type !== undefined) w.str(m.type);
   if (m.groupId !== undefined) {
     w.str(m.groupId);
-    w.f64(m.groupSeq ?? 0);
+    // NaN marks "no JMSXGroupSeq" (a real sequence number is an integer). Older data wrote 0.
+    w.f64(m.groupSeq ?? NaN);
   }
   if (m.contentType !== undefined) w.str(m.contentType);
   if (m.userId !== undefined) w.str(m.userId);
@@ -218,7 +228,8 @@ export function decodeMessage(data: Buffer): Message {
   if (flags & F_TYPE) m.type = r.str();
   if (flags & F_GROUP) {
     m.groupId = r.str();
-    m.groupSeq = r.f64();
+    const seq = r.f64();
+    if (!Number.isNaN(seq)) m.groupSeq = seq;
   }
   if (flags & F_CONTENT_TYPE) m.contentType = r.str();
   if (flags & F_USER) m.userId = r.str();

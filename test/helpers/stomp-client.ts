@@ -3,6 +3,8 @@
  * decoder, and waits for frames matching a predicate. Interop tests use real client libraries.
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, createWebSocketStream } from 'ws';
 import { StompDecoder } from '../../src/protocols/stomp/codec/decoder.js';
 import { encodeFrame } from '../../src/protocols/stomp/codec/encoder.js';
 import type { StompFrame, StompVersion } from '../../src/protocols/stomp/codec/frame.js';
@@ -29,7 +31,8 @@ export class RawStomp {
   connectedFrame: StompFrame | undefined;
   private subSeq = 0;
 
-  private constructor(readonly socket: net.Socket) {
+  /** A TCP socket, or a WebSocket wrapped as a byte stream (see openWebSocket). */
+  private constructor(readonly socket: Duplex) {
     socket.on('data', (d: Buffer) => {
       this.received.push(d);
       if (onlyEols(d)) {
@@ -49,11 +52,13 @@ export class RawStomp {
       });
       this.wake();
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
+    socket.on('close', () => this.onClosed());
     socket.on('error', () => undefined);
+  }
+
+  private onClosed(): void {
+    this.closed = true;
+    this.wake();
   }
 
   private wake(): void {
@@ -70,19 +75,41 @@ export class RawStomp {
   }
 
   /**
+   * Opens STOMP over WebSocket offering `protocols` (e.g. ['v12.stomp']); `ws.protocol` is the
+   * subprotocol the server chose. Frames are written as binary messages, read from any kind.
+   */
+  static openWebSocket(url: string, protocols: string[] = ['v12.stomp']): Promise<{ client: RawStomp; ws: WebSocket }> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocols);
+      ws.once('open', () => {
+        ws.off('error', reject);
+        const client = new RawStomp(createWebSocketStream(ws));
+        // The ws stream wrapper never emits 'close' (emitClose: false): watch the socket itself.
+        ws.once('close', () => client.onClosed());
+        resolve({ client, ws });
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  /** CONNECTs on an opened client; resolves after CONNECTED, throws on ERROR. */
+  async handshake(headers: Record<string, string> = {}, version: string | null = '1.2'): Promise<RawStomp> {
+    const accept: Record<string, string> = version === null ? {} : { 'accept-version': version };
+    this.send('CONNECT', { ...accept, host: 'localhost', 'heart-beat': '0,0', ...headers });
+    const f = await this.next((x) => x.command === 'CONNECTED' || x.command === 'ERROR');
+    if (f.command === 'ERROR') {
+      this.close();
+      throw new Error(`connect failed: ${f.headers.get('message')}`);
+    }
+    return this;
+  }
+
+  /**
    * Opens and CONNECTs; resolves after CONNECTED. `version` is the accept-version header; null
    * leaves it out (a STOMP 1.0 client).
    */
   static async connect(port: number, headers: Record<string, string> = {}, version: string | null = '1.2', host = '127.0.0.1'): Promise<RawStomp> {
-    const c = await RawStomp.open(port, host);
-    const accept: Record<string, string> = version === null ? {} : { 'accept-version': version };
-    c.send('CONNECT', { ...accept, host: 'localhost', 'heart-beat': '0,0', ...headers });
-    const f = await c.next((x) => x.command === 'CONNECTED' || x.command === 'ERROR');
-    if (f.command === 'ERROR') {
-      c.close();
-      throw new Error(`connect failed: ${f.headers.get('message')}`);
-    }
-    return c;
+    return (await RawStomp.open(port, host)).handshake(headers, version);
   }
 
   raw(bytes: string | Buffer): void {
