@@ -1,0 +1,64 @@
+/**
+ * A minimal activemq.xml for benchmarking ActiveMQ Classic side by side with FerryMQ: one STOMP
+ * transportConnector on 127.0.0.1:PORT (tcpNoDelay, as FerryMQ's listener), KahaDB in DIR (its
+ * default journalDiskSyncStrategy=always: an fsync before a persistent send is confirmed, like
+ * FerryMQ's journal with sync: true), no JMX, no scheduler, no web console (jetty.xml is not
+ * imported). Memory limit as the stock activemq.xml: 70% of the JVM heap.
+ *
+ * Also a CLI: `node dist/bench/activemq-config.js PORT DIR` prints the XML.
+ */
+import { pathToFileURL } from 'node:url';
+
+/** The stock activemq.xml's memoryUsage: producer flow control starts at 70% of the heap. */
+const MEMORY_PERCENT_OF_HEAP = 70;
+/** Store and temp limits well under a benchmark machine's free disk, so ActiveMQ does not warn. */
+const STORE_LIMIT = '4 gb';
+const TEMP_LIMIT = '2 gb';
+
+function xmlAttr(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function activemqXml(port: number, dir: string): string {
+  const d = xmlAttr(dir);
+  return `<beans xmlns="http://www.springframework.org/schema/beans"
+       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+         http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" useJmx="false"
+          schedulerSupport="false" persistent="true" dataDirectory="${d}/data">
+    <persistenceAdapter>
+      <kahaDB directory="${d}/data/kahadb"/>
+    </persistenceAdapter>
+    <systemUsage>
+      <systemUsage>
+        <memoryUsage><memoryUsage percentOfJvmHeap="${MEMORY_PERCENT_OF_HEAP}"/></memoryUsage>
+        <storeUsage><storeUsage limit="${STORE_LIMIT}"/></storeUsage>
+        <tempUsage><tempUsage limit="${TEMP_LIMIT}"/></tempUsage>
+      </systemUsage>
+    </systemUsage>
+    <transportConnectors>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
+    </transportConnectors>
+  </broker>
+</beans>
+`;
+}
+
+/** Debian's package logs through slf4j-log4j12 (log4j 1.2): warnings and errors to the console. */
+export const ACTIVEMQ_LOG4J_PROPERTIES = `log4j.rootLogger=WARN, console
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=activemq %-5p %c{1} - %m%n
+`;
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const port = Number(process.argv[2]);
+  const dir = process.argv[3];
+  if (!Number.isInteger(port) || port <= 0 || dir === undefined) {
+    console.error('usage: node dist/bench/activemq-config.js PORT DIR');
+    process.exit(2);
+  }
+  process.stdout.write(activemqXml(port, dir));
+}

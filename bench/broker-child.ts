@@ -1,0 +1,59 @@
+/**
+ * The FerryMQ broker under test, run as a child process so it has its own core and event loop:
+ *
+ *   node dist/bench/broker-child.js --data DIR [--no-sync]
+ *
+ * One STOMP listener on 127.0.0.1, a free port; journal store in DIR with fsync per group commit
+ * (the brief's persistent scenario; non-persistent messages never touch the journal). Prints one
+ * JSON line `{"port":N,"pid":N}` on stdout once listening. Stops cleanly on SIGTERM or SIGINT, or
+ * when stdin closes (the bench that started it is gone), so `--cpu-prof` profiles get written.
+ */
+import { createBroker, defaultConfig } from '../src/index.js';
+import pino from 'pino';
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+async function main(): Promise<void> {
+  const dataDirectory = argValue('--data');
+  if (dataDirectory === undefined) {
+    console.error('broker-child: --data DIR is required');
+    process.exit(2);
+  }
+  const config = defaultConfig({
+    listeners: [{ uri: 'stomp://127.0.0.1:0' }],
+    broker: { name: 'bench', dataDirectory },
+    store: { type: 'journal', journal: { sync: !process.argv.includes('--no-sync') } },
+    logging: { level: 'warn', file: false, stdout: false },
+  });
+  // Warnings and errors go to stderr, which the bench passes through: a broker complaint is visible.
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const broker = await createBroker(config, { logger });
+  const port = broker.listeners.find((l) => l.scheme === 'stomp')?.port;
+  process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    broker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('broker-child: stop failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+
+main().catch((err: unknown) => {
+  console.error('broker-child: failed to start', err);
+  process.exit(1);
+});

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench`: runs the load scenarios against FerryMQ and, when it is installed, ActiveMQ
+ * Classic, each broker in a child process of its own, over TCP with STOMP 1.2.
+ *
+ *   npm run bench -- [--scenario NAME[,NAME]] [--messages N] [--size BYTES]
+ *                    [--target ferrymq|activemq|both] [--json] [--profile DIR]
+ *
+ * Progress goes to stderr; results (text, or one JSON document with --json) to stdout.
+ * Method notes: docs/benchmarks.md.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { now } from './measure.js';
+import { formatTopFunctions, newestProfile, topFunctions, type HotFunction } from './profile-summary.js';
+import {
+  comparisonRows,
+  formatComparison,
+  formatGoals,
+  formatMachine,
+  formatRun,
+  goalStatus,
+  machineInfo,
+  type TargetRun,
+} from './report.js';
+import type { Scenario } from './scenario-api.js';
+import { persistentScenario, queueScenario } from './scenario-queue.js';
+import { requestReplyScenario } from './scenario-request-reply.js';
+import { fanoutScenario } from './scenario-topic.js';
+import { findActiveMq, stopAllTargets, startActiveMq, startFerryMq, type RunningTarget, type TargetName } from './targets.js';
+
+const SCENARIOS: readonly Scenario[] = [queueScenario, persistentScenario, fanoutScenario, requestReplyScenario];
+/** The brief's message size. */
+const DEFAULT_BODY_SIZE = 256;
+/** Warm-up is this share of --messages when that is smaller than the scenario's own warm-up. */
+const WARMUP_SHARE = 0.1;
+/**
+ * A measured phase sends for at most this long: a broker far slower than the default message
+ * counts assume (ActiveMQ's persistent sends) is measured over fewer messages, and a default run
+ * of both brokers stays within about 3 minutes on 2 cores.
+ */
+const DEFAULT_MAX_SECONDS = 30;
+/** Warm-up sends for at most this long. */
+const WARMUP_MAX_SECONDS = 5;
+/** Functions listed from a --profile run. */
+const PROFILE_TOP = 25;
+
+const USAGE = `usage: npm run bench -- [options]
+  --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+  --messages N             measured messages (round trips) per scenario (default: per scenario)
+  --size BYTES             message body size (default ${DEFAULT_BODY_SIZE})
+  --max-seconds S          stop sending after S seconds of a measured phase (default ${DEFAULT_MAX_SECONDS})
+  --target T               ferrymq, activemq or both (default: both when ActiveMQ is installed)
+  --json                   print one JSON document instead of text
+  --profile DIR            CPU-profile the FerryMQ broker child (node --cpu-prof) into DIR
+  --no-fsync               FerryMQ journal without fdatasync (diagnosis only: is fsync the limit?)`;
+
+const log = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
+
+interface Options {
+  readonly scenarios: readonly Scenario[];
+  readonly messages: number | undefined;
+  readonly bodySize: number;
+  readonly maxSeconds: number;
+  readonly targets: readonly TargetName[];
+  readonly json: boolean;
+  readonly profileDir: string | undefined;
+  readonly noFsync: boolean;
+  readonly activemqMissing: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      scenario: { type: 'string', multiple: true },
+      messages: { type: 'string' },
+      size: { type: 'string' },
+      'max-seconds': { type: 'string' },
+      target: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      'no-fsync': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const names = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
+  const scenarios = names.length === 0 ? SCENARIOS : names.map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
+  const messages = values.messages === undefined ? undefined : positiveInt(values.messages, '--messages');
+  const bodySize = values.size === undefined ? DEFAULT_BODY_SIZE : positiveInt(values.size, '--size');
+  const maxSecondsText = values['max-seconds'];
+  const maxSeconds = maxSecondsText === undefined ? DEFAULT_MAX_SECONDS : positiveInt(maxSecondsText, '--max-seconds');
+  const activemqMissing = findActiveMq() === undefined;
+  const target = values.target ?? (activemqMissing ? 'ferrymq' : 'both');
+  const targets: TargetName[] =
+    target === 'both' ? ['ferrymq', 'activemq'] : target === 'ferrymq' || target === 'activemq' ? [target] : usageError(`unknown target ${target}`);
+  if (targets.includes('activemq') && activemqMissing) {
+    usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-activemq.sh');
+  }
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  return { scenarios, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing };
+}
+
+function positiveInt(text: string, name: string): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : usageError(`${name} must be a positive integer, got ${text}`);
+}
+
+function usageError(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Promise<HotFunction[] | undefined> {
+  log(`starting ${name} ...`);
+  let target: RunningTarget;
+  try {
+    target = name === 'ferrymq' ? await startFerryMq({ profileDir: opts.profileDir, noFsync: opts.noFsync }) : await startActiveMq();
+  } catch (err) {
+    const error = (err as Error).message;
+    log(`cannot start ${name}: ${error}`);
+    for (const s of opts.scenarios) runs.push({ target: name, label: name, scenario: s.name, error: `broker did not start: ${error}` });
+    return undefined;
+  }
+  log(`${target.label} listening on ${target.host}:${target.port} (pid ${target.pid ?? '?'})`);
+  try {
+    for (const s of opts.scenarios) {
+      const messages = opts.messages ?? s.defaultMessages;
+      const warmup = Math.max(1, Math.min(s.warmupMessages, Math.round(messages * WARMUP_SHARE)));
+      const ctx = { host: target.host, port: target.port, bodySize: opts.bodySize, brokerPid: target.pid };
+      try {
+        log(`[${name}] ${s.name}: ${s.title}; warm-up ${warmup}, then ${messages}`);
+        await s.run({ ...ctx, messages: warmup, sendDeadline: now() + WARMUP_MAX_SECONDS * 1000 });
+        const result = await s.run({ ...ctx, messages, sendDeadline: now() + opts.maxSeconds * 1000 });
+        const run: TargetRun = { target: name, label: target.label, scenario: s.name, result };
+        runs.push(run);
+        log(formatRun(run));
+      } catch (err) {
+        const run: TargetRun = { target: name, label: target.label, scenario: s.name, error: (err as Error).message };
+        runs.push(run);
+        log(formatRun(run));
+      }
+    }
+  } finally {
+    await target.stop();
+  }
+  if (name !== 'ferrymq' || opts.profileDir === undefined) return undefined;
+  const profile = newestProfile(opts.profileDir);
+  if (profile === undefined) return undefined;
+  log(`FerryMQ broker CPU profile: ${profile}`);
+  return topFunctions(profile, PROFILE_TOP);
+}
+
+/** Interrupted: stop the broker children, remove their temp dirs, exit. */
+function onSignal(signal: NodeJS.Signals): void {
+  log(`bench: ${signal}: stopping broker children`);
+  void stopAllTargets().finally(() => process.exit(130));
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  if (opts.profileDir !== undefined) mkdirSync(opts.profileDir, { recursive: true });
+  const machine = machineInfo();
+  const command = ['npm run bench --', ...process.argv.slice(2)].join(' ');
+  log(formatMachine(machine, command));
+  const notes: string[] = [];
+  if (opts.activemqMissing) {
+    notes.push('ActiveMQ Classic is not installed, so only FerryMQ ran. For the side-by-side table: sudo scripts/install-activemq.sh, then npm run bench -- --target both');
+  }
+  const runs: TargetRun[] = [];
+  let profile: HotFunction[] | undefined;
+  for (const t of opts.targets) {
+    const top = await runTarget(t, opts, runs);
+    if (top !== undefined) profile = top;
+  }
+  const names = opts.scenarios.map((s) => s.name);
+  const rows = comparisonRows(runs, names);
+  const goals = goalStatus(runs);
+
+  if (opts.json) {
+    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes }, null, 2));
+  } else {
+    const labels = [...new Set(runs.map((r) => `${r.target}: ${r.label}`))];
+    const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
+    out.push(...runs.map(formatRun), '');
+    out.push(formatComparison(rows), '', 'FerryMQ goals:', formatGoals(goals));
+    if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));
+    for (const n of notes) out.push('', n);
+    console.log(out.join('\n'));
+  }
+  if (runs.some((r) => r.result === undefined)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err);
+  process.exit(1);
+});

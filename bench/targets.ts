@@ -1,0 +1,233 @@
+/**
+ * The brokers under test, each started as a child process on its own port and temp data
+ * directory, and stopped (and the directory removed) by the bench itself.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml } from './activemq-config.js';
+import { LoadClient } from './load-client.js';
+
+export type TargetName = 'ferrymq' | 'activemq';
+
+export interface RunningTarget {
+  readonly name: TargetName;
+  /** Product and version, for reports. */
+  readonly label: string;
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** FerryMQ starts in well under a second; this only catches a broken build. */
+const FERRYMQ_START_TIMEOUT_MS = 30_000;
+/** A cold JVM loading Spring and KahaDB on a busy 2-core machine can take a while. */
+const ACTIVEMQ_START_TIMEOUT_MS = 90_000;
+const ACTIVEMQ_PROBE_INTERVAL_MS = 500;
+/** Time for a clean shutdown (KahaDB checkpoint, journal close) before SIGKILL. */
+const STOP_TIMEOUT_MS = 20_000;
+/** The JVM heap: Debian's default ACTIVEMQ_OPTS (-Xmx512M) doubled, the upstream bin/env maximum (1G). */
+const ACTIVEMQ_HEAP = ['-Xms1g', '-Xmx1g'];
+/** Where Debian's `activemq` package puts ActiveMQ (activemq.home). ACTIVEMQ_HOME overrides. */
+const DEBIAN_ACTIVEMQ_HOME = '/usr/share/activemq';
+/** Child output kept for error messages when a broker fails to start. */
+const OUTPUT_TAIL_CHARS = 4000;
+
+/** Children started and not yet stopped, with their temp dirs: an interrupted bench stops them (ActiveMQ would outlive it). */
+const liveChildren = new Map<ChildProcess, string>();
+
+function track(child: ChildProcess, dir: string): void {
+  liveChildren.set(child, dir);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
+/** Stops every broker child still running and removes its temp dir (for the bench's signal handler). */
+export async function stopAllTargets(): Promise<void> {
+  await Promise.all(
+    [...liveChildren].map(async ([child, dir]) => {
+      child.kill('SIGTERM');
+      await waitForExit(child, STOP_TIMEOUT_MS);
+      rmSync(dir, { recursive: true, force: true });
+    }),
+  );
+}
+
+function tail(text: string): string {
+  return text.length > OUTPUT_TAIL_CHARS ? text.slice(-OUTPUT_TAIL_CHARS) : text;
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export interface FerryOptions {
+  /** Directory for a V8 CPU profile of the broker (node --cpu-prof), written when it stops. */
+  readonly profileDir?: string | undefined;
+  /** Journal without fdatasync: only to tell whether fsync limits the persistent scenario. */
+  readonly noFsync?: boolean | undefined;
+}
+
+/** Starts bench/broker-child.js (FerryMQ with a journal, fsync on) and waits for its port. */
+export async function startFerryMq(options: FerryOptions = {}): Promise<RunningTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferrymq-bench-'));
+  const script = fileURLToPath(new URL('./broker-child.js', import.meta.url));
+  const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
+  const childArgs = [...nodeArgs, script, '--data', dataDir, ...(options.noFsync === true ? ['--no-sync'] : [])];
+  const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+  track(child, dataDir);
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await waitForExit(child, STOP_TIMEOUT_MS);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const started = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`FerryMQ did not start within ${FERRYMQ_START_TIMEOUT_MS} ms`)), FERRYMQ_START_TIMEOUT_MS);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(line) as { port: number; pid: number });
+        } catch {
+          reject(new Error(`unexpected output from the broker child: ${line}`));
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`FerryMQ broker child exited with ${code} before listening`));
+    });
+  }).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  return {
+    name: 'ferrymq',
+    label: `FerryMQ ${ferryVersion()} (node ${process.version}${options.noFsync === true ? ', journal WITHOUT fsync' : ''})`,
+    host: HOST,
+    port: started.port,
+    pid: child.pid,
+    stop,
+  };
+}
+
+function ferryVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Where ActiveMQ is installed, or undefined (then the bench says how to install it). */
+export function findActiveMq(): { home: string; java: string } | undefined {
+  const home = process.env['ACTIVEMQ_HOME'] ?? DEBIAN_ACTIVEMQ_HOME;
+  if (!existsSync(join(home, 'bin', 'activemq.jar'))) return undefined;
+  const javaHome = process.env['JAVA_HOME'];
+  const java = javaHome !== undefined && existsSync(join(javaHome, 'bin', 'java')) ? join(javaHome, 'bin', 'java') : 'java';
+  return { home, java };
+}
+
+function activemqVersion(): string {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'activemq'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8');
+  } catch {
+    return 'unknown version';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
+ * bin/activemq does) with a generated activemq.xml in a temp dir, and waits until its STOMP
+ * connector answers CONNECT.
+ */
+export async function startActiveMq(): Promise<RunningTarget> {
+  const install = findActiveMq();
+  if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-activemq.sh');
+  const port = await freePort();
+  // No await from here to track(): an interrupted bench must know about every dir it made.
+  const dir = mkdtempSync(join(tmpdir(), 'activemq-bench-'));
+  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir));
+  writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
+  const args = [
+    ...ACTIVEMQ_HEAP,
+    `-Dactivemq.home=${install.home}`,
+    `-Dactivemq.base=${dir}`,
+    `-Dactivemq.conf=${dir}`,
+    `-Dactivemq.data=${join(dir, 'data')}`,
+    `-Djava.io.tmpdir=${dir}`,
+    `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+    '-jar',
+    join(install.home, 'bin', 'activemq.jar'),
+    'start',
+    `xbean:file:${join(dir, 'activemq.xml')}`,
+  ];
+  const child = spawn(install.java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child, dir);
+  let output = '';
+  const collect = (d: Buffer): void => {
+    output = tail(output + d.toString('utf8'));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const cleanup = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await waitForExit(child, STOP_TIMEOUT_MS);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + ACTIVEMQ_START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await cleanup();
+      throw new Error(`ActiveMQ exited with ${child.exitCode} while starting:\n${output}`);
+    }
+    try {
+      const probe = await LoadClient.connect(HOST, port);
+      await probe.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await cleanup();
+        throw new Error(`ActiveMQ did not accept STOMP on port ${port} within ${ACTIVEMQ_START_TIMEOUT_MS} ms:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, ACTIVEMQ_PROBE_INTERVAL_MS));
+    }
+  }
+  return {
+    name: 'activemq',
+    label: `ActiveMQ Classic ${activemqVersion()} (${install.home})`,
+    host: HOST,
+    port,
+    pid: child.pid,
+    stop: cleanup,
+  };
+}
