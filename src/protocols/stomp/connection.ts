@@ -30,6 +30,8 @@ export interface StompConnectionOptions {
 const WRITE_HIGH_WATER = 512 * 1024;
 /** After an ERROR frame, how long to wait for the peer to read it before destroying. */
 const ERROR_LINGER_MS = 2000;
+/** Longest a DISCONNECT waits for earlier replies (a stuck store must not pin the socket). */
+const DISCONNECT_WAIT_MS = 10_000;
 
 export const SUPPORTED_VERSIONS: readonly StompVersion[] = ['1.2', '1.1', '1.0'];
 
@@ -46,6 +48,10 @@ export class StompConnection {
   private readonly pausedSubs = new Set<string>();
   private corked = false;
   private closing = false;
+  /** Async core calls (durable sends, commits, acks) whose RECEIPT or ERROR is not written yet. */
+  private repliesPending = 0;
+  /** A DISCONNECT waiting for repliesPending to reach 0; frames after it are ignored. */
+  private disconnectFrame: StompFrame | undefined;
   private lastRead = Date.now();
   private lastWrite = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -91,7 +97,7 @@ export class StompConnection {
   }
 
   private readonly onFrame = (frame: StompFrame): void => {
-    if (this.closing) return;
+    if (this.closing || this.disconnectFrame !== undefined) return;
     if (this.log.isLevelEnabled('trace')) this.log.trace({ command: frame.command, headers: Object.fromEntries(frame.headers) }, 'frame in');
     handleClientFrame(this, frame);
   };
@@ -121,6 +127,34 @@ export class StompConnection {
     if (r !== undefined) this.writeFrame('RECEIPT', [['receipt-id', r]]);
   }
 
+  /** Counts an async reply in flight; pair each call with one replyWritten(). */
+  replyPending(): void {
+    this.repliesPending++;
+  }
+
+  replyWritten(): void {
+    if (--this.repliesPending === 0 && this.disconnectFrame !== undefined) this.finishDisconnect();
+  }
+
+  /**
+   * STOMP 1.2 "DISCONNECT": the RECEIPT tells the client every earlier frame was handled, so it
+   * waits for replies still in flight (receipts of durable SENDs, COMMIT outcomes); otherwise
+   * those receipts would be lost when the connection closes.
+   */
+  disconnect(frame: StompFrame): void {
+    this.disconnectFrame = frame;
+    if (this.repliesPending === 0) this.finishDisconnect();
+    else setTimeout(() => this.finishDisconnect(), DISCONNECT_WAIT_MS).unref();
+  }
+
+  private finishDisconnect(): void {
+    const f = this.disconnectFrame;
+    if (f === undefined || this.closing) return;
+    this.disconnectFrame = undefined;
+    this.receipt(f);
+    this.closeGracefully();
+  }
+
   /** Sends ERROR (naming the frame's receipt) and closes this connection. */
   fail(err: FerryError, frame?: StompFrame): void {
     if (this.closing) return;
@@ -128,8 +162,9 @@ export class StompConnection {
     const headers: Array<[string, string]> = [['message', err.message.replace(/[\r\n]+/g, ' ')], ['content-type', 'text/plain']];
     const receipt = frame?.headers.get('receipt');
     if (receipt !== undefined) headers.push(['receipt-id', receipt]);
-    const body = Buffer.from(`${err.code}: ${err.message}\n`);
-    headers.push(['content-length', String(body.length)]);
+    // No content-length, like ActiveMQ's ERROR frames: the NUL-free text body frames itself, and
+    // stompit (1.0.0) throws an uncaught exception on a text/plain ERROR with content-length <= 4096.
+    const body = Buffer.from(`${err.code}: ${err.message.replace(/\0/g, '')}\n`);
     this.writeFrame('ERROR', headers, body);
     this.closeGracefully();
   }

@@ -17,10 +17,23 @@ function required(c: StompConnection, f: StompFrame, name: string): string | und
   return v || undefined;
 }
 
-/** Reports the outcome of an async core call: RECEIPT on success, ERROR + close on failure. */
+/**
+ * Reports the outcome of an async core call: RECEIPT on success, ERROR + close on failure.
+ * Counted as pending until then, so a later DISCONNECT's RECEIPT cannot overtake it.
+ */
 function replyTo(c: StompConnection, f: StompFrame): (err?: FerryError) => void {
-  if (!f.headers.has('receipt')) return (err) => err && c.fail(err, f);
-  return (err) => (err ? c.fail(err, f) : c.receipt(f));
+  c.replyPending();
+  if (!f.headers.has('receipt')) {
+    return (err) => {
+      if (err) c.fail(err, f);
+      c.replyWritten();
+    };
+  }
+  return (err) => {
+    if (err) c.fail(err, f);
+    else c.receipt(f);
+    c.replyWritten();
+  };
 }
 
 export function handleClientFrame(c: StompConnection, f: StompFrame): void {
@@ -45,8 +58,7 @@ export function handleClientFrame(c: StompConnection, f: StompFrame): void {
     case 'ABORT':
       return onTransaction(c, s, f);
     case 'DISCONNECT':
-      c.receipt(f);
-      return c.closeGracefully();
+      return c.disconnect(f);
     default:
       return c.fail(protocolError(`${f.command} is not a client frame`), f);
   }
