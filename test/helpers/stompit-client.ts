@@ -87,6 +87,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 function wrap(client: StompitClient, errors: Inbox<Error>): StompitConnection {
+  let dead = false;
+  client.on('error', () => {
+    dead = true;
+  });
   const sendConfirmed = (headers: StompitHeaders, body: string | Buffer): Promise<void> =>
     withTimeout(
       new Promise<void>((resolve, reject) => {
@@ -123,12 +127,16 @@ function wrap(client: StompitClient, errors: Inbox<Error>): StompitConnection {
       DEFAULT_WAIT_MS,
       `RECEIPT for ${nack ? 'NACK' : 'ACK'} of ${message.headers['message-id']}`,
     );
-  const close = async (): Promise<void> => {
-    try {
-      await withTimeout(new Promise<void>((resolve) => client.disconnect(() => resolve())), 2000, 'DISCONNECT');
-    } catch {
-      client.destroy();
-    }
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      // After an error stompit has destroyed the client: a DISCONNECT would never be answered.
+      if (dead) return client.destroy();
+      try {
+        await withTimeout(new Promise<void>((resolve) => client.disconnect(() => resolve())), 2000, 'DISCONNECT');
+      } catch {
+        client.destroy();
+      }
+    })());
   return { client, errors, sendConfirmed, sendFireAndForget, subscribe, ackConfirmed, close };
 }

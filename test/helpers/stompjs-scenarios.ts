@@ -6,6 +6,14 @@
 import assert from 'node:assert/strict';
 import { connectStompjs, type StompjsConnection, type StompjsTransport } from './stompjs-client.js';
 
+/**
+ * Heart-beat period both sides ask for in the heart-beat scenario; the broker under test must be
+ * started with `stomp: { heartbeatSend: HEARTBEAT_MS, heartbeatReceive: HEARTBEAT_MS }`.
+ */
+export const HEARTBEAT_MS = 200;
+/** Idle time long enough that a broken heart-beat on either side would drop the connection. */
+const IDLE_MS = 1200;
+
 /** Long enough for a wrongly delivered message to show up on loopback, short enough for CI. */
 export const QUIET_MS = 250;
 
@@ -35,7 +43,9 @@ export const stompjsScenarios: Record<string, Scenario> = {
       const q = `/queue/${uniqueName('headers')}`;
       const sub = await conn.subscribeConfirmed(q);
       // Values that need STOMP 1.2 header escaping (colon, backslash, newline) must survive.
-      const custom = { 'x-plain': 'hello', 'x-escaped': 'a:b\\c\nd', 'x-unicode': 'żółć ✓', 'correlation-id': 'corr-1' };
+      // (Not a backslash before c, n or r: stompjs 7 unescapes with chained regex replaces, so
+      // it turns its own correctly escaped `\\c` into `\:`; that is the client's bug, not ours.)
+      const custom = { 'x-plain': 'hello', 'x-escaped': 'a:b\\ c\nd', 'x-unicode': 'żółć ✓', 'correlation-id': 'corr-1' };
       await conn.publishConfirmed({ destination: q, body: 'text body ✓', headers: { ...custom, 'content-type': 'text/plain', priority: '7' } });
       const m = await sub.messages.next(undefined, undefined, 'the queue message');
       assert.equal(m.body, 'text body ✓');
@@ -173,6 +183,24 @@ export const stompjsScenarios: Record<string, Scenario> = {
       assert.equal(m!.body, 'tx-1');
       assert.deepEqual(await sub.messages.quiet(QUIET_MS), [], 'committed acks removed tx-2 and after-abort');
     });
+  },
+
+  'heart-beats 200/200 keep an idle connection up': async (t) => {
+    const conn = await connectStompjs(t, { heartbeatIncoming: HEARTBEAT_MS, heartbeatOutgoing: HEARTBEAT_MS });
+    try {
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      assert.equal(conn.socketClosed, false, 'the broker kept the idle connection (it saw our heart-beats)');
+      assert.equal(conn.heartbeatLost, false, 'stompjs saw the broker heart-beat in time');
+      // The broker sends a heart-beat every HEARTBEAT_MS while idle; allow for timer jitter.
+      assert.ok(conn.heartbeatsReceived >= 3, `heart-beats received: ${conn.heartbeatsReceived}`);
+      assert.equal(conn.client.connected, true);
+      const q = `/queue/${uniqueName('after-idle')}`;
+      const sub = await conn.subscribeConfirmed(q);
+      await conn.publishConfirmed({ destination: q, body: 'still here' });
+      assert.equal((await sub.messages.next()).body, 'still here');
+    } finally {
+      await conn.close();
+    }
   },
 
   'an invalid selector is refused with an ERROR frame that says why': async (t) => {
