@@ -365,7 +365,11 @@ export class Broker implements BrokerCore, QueueHooks {
           }
           const t = this.ensureTopic(d.kind, d.name);
           const routed = copy ?? m;
-          for (const sub of t.subs) if (sub.accepts(routed)) targets.push({ queue: sub, stored: m.persistent && sub.durable !== undefined, message: copy });
+          for (const sub of t.subs) {
+            // A wildcard subscription matching several parts of a composite gets one copy.
+            if (!sub.accepts(routed) || (parts.length > 1 && targets.some((x) => x.queue === sub))) continue;
+            targets.push({ queue: sub, stored: m.persistent && sub.durable !== undefined, message: copy });
+          }
           break;
         }
       }
