@@ -84,7 +84,12 @@ export interface BrokerSession {
   nextMessageId(): string;
   /** The per-connection physical destination for a protocol's temp destination name. */
   tempDestination(kind: 'temp-queue' | 'temp-topic', localName: string): Destination;
-  subscribe(spec: SubscribeSpec, sink: DeliverySink): FerryError | undefined;
+  /**
+   * Starts a subscription. Errors come back at once. `durable`, when given, is called once the
+   * subscription is safe: after the store write that creates a durable subscription, at once
+   * otherwise (a SUBSCRIBE receipt waits for it).
+   */
+  subscribe(spec: SubscribeSpec, sink: DeliverySink, durable?: Done): FerryError | undefined;
   /** Ends a subscription; unacked deliveries go back to their queue marked redelivered. */
   unsubscribe(subscriptionId: string): FerryError | undefined;
   /** Remove a durable subscription of this session's client id (must be inactive). */

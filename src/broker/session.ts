@@ -96,7 +96,13 @@ export class Session implements BrokerSession, ConsumerOwner {
     this.broker.commitSends(sends, [], () => this.broker.deliverSends(sends), done);
   }
 
-  subscribe(spec: SubscribeSpec, sink: DeliverySink): FerryError | undefined {
+  subscribe(spec: SubscribeSpec, sink: DeliverySink, durable?: Done): FerryError | undefined {
+    const err = this.subscribeNow(spec, sink, durable);
+    if (!err && !spec.durableName) durable?.();
+    return err;
+  }
+
+  private subscribeNow(spec: SubscribeSpec, sink: DeliverySink, durable: Done | undefined): FerryError | undefined {
     if (this.closed) return new FerryError(ErrorCodes.SESSION_CLOSED, 'session closed');
     if (this.subs.has(spec.id)) return new FerryError(ErrorCodes.DUPLICATE_SUBSCRIPTION, `subscription ${spec.id} already exists`);
     const parts = expandComposite(spec.destination);
@@ -126,7 +132,7 @@ export class Session implements BrokerSession, ConsumerOwner {
       return undefined;
     }
     const c = new Consumer(this, spec.id, spec.ackMode, prefetch, 0, false, null, sink);
-    if (spec.durableName !== undefined) return this.subscribeDurable(spec, spec.durableName, selector, c);
+    if (spec.durableName !== undefined) return this.subscribeDurable(spec, spec.durableName, selector, c, durable ?? (() => undefined));
     const created: TopicSubscription[] = [];
     for (const d of parts) {
       const container = `tsub://${this.connectionId}/${spec.id}/${created.length}`;
@@ -141,7 +147,7 @@ export class Session implements BrokerSession, ConsumerOwner {
     return undefined;
   }
 
-  private subscribeDurable(spec: SubscribeSpec, name: string, selector: Selector | null, c: Consumer): FerryError | undefined {
+  private subscribeDurable(spec: SubscribeSpec, name: string, selector: Selector | null, c: Consumer, durable: Done): FerryError | undefined {
     if (this.clientId === undefined) {
       return new FerryError(ErrorCodes.DURABLE_NEEDS_CLIENT_ID, 'a durable subscription needs a client id (CONNECT header client-id)');
     }
@@ -162,7 +168,9 @@ export class Session implements BrokerSession, ConsumerOwner {
     }
     if (!sub) {
       sub = this.broker.createDurable(rec, selector);
-      this.broker.append([{ op: 'subscription-add', sub: rec }], () => undefined);
+      this.broker.append([{ op: 'subscription-add', sub: rec }], durable);
+    } else {
+      durable();
     }
     sub.connectionId = this.connectionId;
     sub.consumer = c;

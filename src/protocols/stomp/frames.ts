@@ -144,6 +144,8 @@ function onSubscribe(c: StompConnection, s: BrokerSession, f: StompFrame): void 
   if (prefetch === null || priority === null) return;
   const durableName = f.headers.get('activemq.subscriptionName') ?? f.headers.get('durable-subscription-name');
   c.subAckModes.set(id, ack);
+  // The RECEIPT waits until a durable subscription is on disk.
+  const done = replyTo(c, f);
   const err = s.subscribe(
     {
       id,
@@ -158,12 +160,12 @@ function onSubscribe(c: StompConnection, s: BrokerSession, f: StompFrame): void 
       browser: boolHeader(f, 'browser'),
     },
     c.sinkFor(id, destText),
+    done,
   );
   if (err) {
     c.subAckModes.delete(id);
-    return c.fail(err, f);
+    done(err);
   }
-  c.receipt(f);
 }
 
 function onUnsubscribe(c: StompConnection, s: BrokerSession, f: StompFrame): void {
