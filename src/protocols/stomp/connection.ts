@@ -13,7 +13,8 @@ import type { Destination } from '../../broker/message.js';
 import { StompDecoder, type StompDecodeError } from './codec/decoder.js';
 import { encodeFrameChunks, HEARTBEAT } from './codec/encoder.js';
 import type { StompFrame, StompLimits, StompVersion } from './codec/frame.js';
-import { messageHeaders, parseDestination } from './convert.js';
+import { parseDestination } from './convert.js';
+import { encodeMessageFrame } from './message-frame.js';
 import { handleClientFrame } from './frames.js';
 
 export interface StompConnectionOptions {
@@ -106,13 +107,18 @@ export class StompConnection {
 
   /** Writes one frame; returns false once the outbound buffer is above the high-water mark. */
   writeFrame(command: string, headers: Iterable<readonly [string, string]>, body?: Buffer): boolean {
+    return this.writeChunks(encodeFrameChunks(command, headers, body, this.version));
+  }
+
+  /** Writes encoded frame chunks, corked until the end of this tick (one writev per tick). */
+  private writeChunks(chunks: readonly Buffer[]): boolean {
     if (this.stream.destroyed) return false;
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
       process.nextTick(this.uncork);
     }
-    for (const chunk of encodeFrameChunks(command, headers, body, this.version)) this.stream.write(chunk);
+    for (const chunk of chunks) this.stream.write(chunk);
     this.lastWrite = Date.now();
     return this.stream.writableLength < WRITE_HIGH_WATER;
   }
@@ -273,7 +279,7 @@ export class StompConnection {
       if (!m) this.ackByMessageId.set(d.subscriptionId, (m = new Map()));
       m.set(d.message.messageId, d.ackId);
     }
-    const ok = this.writeFrame('MESSAGE', messageHeaders(d, this.version === '1.2', this.localTemp), d.message.body);
+    const ok = this.writeChunks(encodeMessageFrame(d, this.version, this.localTemp));
     if (!ok) this.pausedSubs.add(d.subscriptionId);
     return ok;
   }

@@ -6,7 +6,6 @@
  */
 import { FerryError, ErrorCodes } from '../../errors.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, typedValueToString, type Destination, type Message, type TypedValue } from '../../broker/message.js';
-import type { Delivery } from '../../broker/api.js';
 
 /** Headers with a meaning of their own on SEND: never copied into message properties. */
 const SEND_RESERVED = new Set([
@@ -125,22 +124,19 @@ export function messageFromSend(
   };
 }
 
-/** The header list of a MESSAGE frame for a delivery. */
-export function messageHeaders(
-  d: Delivery,
-  ack: boolean,
-  localTemp: (d: Destination) => string | undefined,
-): Array<[string, string]> {
-  const m = d.message;
+/**
+ * The headers of a MESSAGE frame that are the same for every delivery of a message (everything
+ * but `subscription`, `ack` and `redelivered`, which message-frame.ts adds per delivery).
+ */
+export function messageHeaders(m: Message, localTemp: (d: Destination) => string | undefined): Array<[string, string]> {
   const h: Array<[string, string]> = [
-    ['subscription', d.subscriptionId],
     ['message-id', m.messageId],
     ['destination', formatDestination(m.destination, localTemp)],
+    ['expires', String(m.expiration)],
+    ['priority', String(m.priority)],
+    ['timestamp', String(m.timestamp)],
   ];
-  if (ack) h.push(['ack', d.ackId]);
-  h.push(['expires', String(m.expiration)], ['priority', String(m.priority)], ['timestamp', String(m.timestamp)]);
   if (m.persistent) h.push(['persistent', 'true']);
-  if (d.redelivered) h.push(['redelivered', 'true']);
   if (m.correlationId !== undefined) h.push(['correlation-id', m.correlationId]);
   if (m.replyTo !== undefined) h.push(['reply-to', formatDestination(m.replyTo, localTemp)]);
   if (m.type !== undefined) h.push(['type', m.type]);
