@@ -4,8 +4,11 @@
  * Sizes are bytes, durations milliseconds.
  */
 
+import type { DeadLetterStrategy, DestinationPolicy } from './types.js';
+
 const KB = 1024;
 const MB = 1024 * KB;
+const GB = 1024 * MB;
 
 // --- broker -------------------------------------------------------------------------------------
 
@@ -60,6 +63,80 @@ export const DEFAULT_JOURNAL_SYNC = true;
 export const DEFAULT_QUEUE_PREFETCH = 1000;
 /** ActiveMQ's default (non-durable) topic prefetch, Short.MAX_VALUE - 1. */
 export const DEFAULT_TOPIC_PREFETCH = 32766;
+
+// --- limits (`auto`, resolved at start by resolveLimits in limits.ts) ------------------------------
+
+/** A tenth of RAM for message data: the rest is Node's heap, socket buffers and the page cache the journal reads through. */
+export const MEMORY_AUTO_FRACTION = 0.1;
+/** The memoryUsage of ActiveMQ's older stock activemq.xml (64 mb): below it, every burst pages out. */
+export const MEMORY_AUTO_MIN = 64 * MB;
+/** ActiveMQ BrokerService's built-in memory limit (1 gb): a bigger broker should say so explicitly. */
+export const MEMORY_AUTO_MAX = 1 * GB;
+/** ActiveMQ's default storeUsage (100 gb). */
+export const STORE_AUTO_MAX = 100 * GB;
+/** Leave a tenth of the free disk for the OS, logs and journal segments being written or compacted. */
+export const STORE_AUTO_DISK_FRACTION = 0.9;
+/** ActiveMQ's default tempUsage (50 gb). */
+export const TEMP_AUTO_MAX = 50 * GB;
+/** Temp shares the data directory's disk with the store: half of the free disk leaves the store its room. */
+export const TEMP_AUTO_DISK_FRACTION = 0.5;
+/** Smallest explicit limit: anything below one small frame is a typo (a missing unit), not a limit. */
+export const MIN_EXPLICIT_LIMIT = 1 * KB;
+
+// --- per-destination policies (`policies:`; absent keys fall back to these) ------------------------
+
+/** ActiveMQ's shared dead-letter strategy: one DLQ for the whole broker. */
+export const DEFAULT_DEAD_LETTER: DeadLetterStrategy = 'shared';
+/** ActiveMQ's shared DLQ name, so tools watching it keep working. */
+export const DEFAULT_DEAD_LETTER_QUEUE = 'ActiveMQ.DLQ';
+/** ActiveMQ's individualDeadLetterStrategy queuePrefix. */
+export const DEFAULT_DEAD_LETTER_PREFIX = 'DLQ.';
+/** ActiveMQ's RedeliveryPolicy maximumRedeliveries: delivered 7 times in all, then dead-lettered. */
+export const DEFAULT_MAX_REDELIVERIES = 6;
+/** The broker redelivers at once unless configured (ActiveMQ has no broker-side delay by default). */
+export const DEFAULT_REDELIVERY_DELAY = 0;
+/** ActiveMQ's RedeliveryPolicy backOffMultiplier; only applies once redeliveryDelay > 0. */
+export const DEFAULT_REDELIVERY_BACKOFF_MULTIPLIER = 5;
+/** Back-off stops growing at an hour: a poison message is retried at least hourly, never starved. */
+export const DEFAULT_MAX_REDELIVERY_DELAY = 3_600_000;
+/**
+ * Expired messages are dropped. Deliberately unlike ActiveMQ, whose processExpired defaults to true
+ * and quietly fills ActiveMQ.DLQ with expired messages; set true for ActiveMQ's behaviour.
+ */
+export const DEFAULT_EXPIRED_TO_DEAD_LETTER = false;
+/** ActiveMQ's default: a producer over the store/temp limit waits (flow control) rather than failing. */
+export const DEFAULT_SEND_FAIL_IF_NO_SPACE = false;
+/** 0 = wait for space without a deadline (ActiveMQ's sendFailIfNoSpaceAfterTimeout default). */
+export const DEFAULT_SEND_FAIL_IF_NO_SPACE_AFTER_TIMEOUT = 0;
+/** Bounds the backlog of one slow non-durable topic subscriber so it cannot eat the memory limit. */
+export const DEFAULT_PENDING_MESSAGE_LIMIT = 100_000;
+/** ActiveMQ queues honour JMSPriority (prioritizedMessages) in dispatch order. */
+export const DEFAULT_PRIORITIZED_MESSAGES = true;
+
+/** The keys of DestinationPolicy that always have a value once the built-in defaults apply. */
+export type PolicyDefaults = {
+  readonly [K in keyof Omit<DestinationPolicy, 'match' | 'memoryLimit' | 'prefetch'>]-?: NonNullable<DestinationPolicy[K]>;
+};
+
+/**
+ * What a destination gets when no `policies` entry sets a key. `prefetch` falls back to
+ * `destinations.queuePrefetch` / `topicPrefetch`; `memoryLimit` unset means only the broker-wide
+ * `limits.memory` applies.
+ */
+export const DEFAULT_POLICY: PolicyDefaults = Object.freeze({
+  prioritizedMessages: DEFAULT_PRIORITIZED_MESSAGES,
+  deadLetter: DEFAULT_DEAD_LETTER,
+  deadLetterQueue: DEFAULT_DEAD_LETTER_QUEUE,
+  deadLetterPrefix: DEFAULT_DEAD_LETTER_PREFIX,
+  maxRedeliveries: DEFAULT_MAX_REDELIVERIES,
+  redeliveryDelay: DEFAULT_REDELIVERY_DELAY,
+  redeliveryBackoffMultiplier: DEFAULT_REDELIVERY_BACKOFF_MULTIPLIER,
+  maxRedeliveryDelay: DEFAULT_MAX_REDELIVERY_DELAY,
+  expiredToDeadLetter: DEFAULT_EXPIRED_TO_DEAD_LETTER,
+  sendFailIfNoSpace: DEFAULT_SEND_FAIL_IF_NO_SPACE,
+  sendFailIfNoSpaceAfterTimeout: DEFAULT_SEND_FAIL_IF_NO_SPACE_AFTER_TIMEOUT,
+  pendingMessageLimit: DEFAULT_PENDING_MESSAGE_LIMIT,
+});
 
 // --- logging ------------------------------------------------------------------------------------
 

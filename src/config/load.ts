@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
 import { parseListenerUri } from '../transport/uri.js';
 import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL } from './defaults.js';
+import { policiesSchema } from './policy-schema.js';
 import { configSchema, stompSchema } from './schema.js';
 import type { Problem } from './schema-dsl.js';
-import type { FerryConfig, JournalConfig, ListenerConfig, StompConfig } from './types.js';
+import type { DestinationPolicy, FerryConfig, JournalConfig, LimitsConfig, ListenerConfig, StompConfig } from './types.js';
 import { locate, parseYaml, type Position } from './yaml-source.js';
 
 /** A FerryError whose message is `problems` joined by newlines, each one self-contained. */
@@ -156,6 +157,10 @@ export interface ConfigOverrides {
   readonly listeners?: ReadonlyArray<{ readonly uri: string } & Partial<Omit<ListenerConfig, 'uri'>>>;
   readonly stomp?: Partial<StompConfig>;
   readonly store?: { readonly type?: FerryConfig['store']['type']; readonly journal?: Partial<JournalConfig> };
+  /** 0 (or leaving a key out) = `auto`. */
+  readonly limits?: Partial<LimitsConfig>;
+  /** Replaces the (empty) default list; validated like the file (bad patterns and values throw). */
+  readonly policies?: readonly DestinationPolicy[];
   readonly destinations?: Partial<FerryConfig['destinations']>;
   readonly logging?: Partial<FerryConfig['logging']>;
 }
@@ -178,6 +183,7 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
     listeners = base.listeners.map((l) => ({ ...l, ...pickLimits(stomp) }));
   }
   const broker = { ...base.broker, ...overrides.broker };
+  const policies = overrides.policies ? checkPolicies(overrides.policies) : base.policies;
   return {
     source: overrides.source,
     broker: { ...broker, dataDirectory: resolve(broker.dataDirectory) },
@@ -187,9 +193,24 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
       type: overrides.store?.type ?? base.store.type,
       journal: { ...base.store.journal, ...overrides.store?.journal },
     },
+    limits: { ...base.limits, ...overrides.limits },
+    policies,
     destinations: { ...base.destinations, ...overrides.destinations },
     logging: { ...base.logging, ...overrides.logging },
   };
+}
+
+/**
+ * Policies from code go through the schema too: a bad pattern would otherwise surface only when a
+ * destination is created. Keys set to undefined count as absent (and are left out).
+ */
+function checkPolicies(policies: readonly DestinationPolicy[]): DestinationPolicy[] {
+  const problems: Problem[] = [];
+  const checked = policiesSchema.check(policies, 'policies', { problems });
+  if (checked === undefined || problems.length > 0) {
+    throw new ConfigError(ErrorCodes.CONFIG_INVALID, problems.map((p) => `defaultConfig: ${p.path}: ${p.problem}`));
+  }
+  return checked;
 }
 
 function pickLimits(stomp: StompConfig): Pick<ListenerConfig, 'maxFrameSize' | 'maxHeaders' | 'maxHeaderLength'> {

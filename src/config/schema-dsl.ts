@@ -1,8 +1,9 @@
 /**
  * A small schema language for the config file. One description of each key drives both validation
  * (with every problem collected, each tagged with its key path) and the generated reference table
- * in docs/configuration.md. Deliberately tiny: object, string, int, bool, enum, size, duration,
- * list; each leaf carries its default and a one-line description.
+ * in docs/configuration.md. Deliberately tiny: object, string, int, decimal, bool, enum, size
+ * (optionally `auto`), duration, list, and `optional()` for keys that have no default of their own;
+ * each leaf carries its default and a one-line description.
  */
 
 /** One validation problem. `path` is `a.b[2].c` (empty for the top level). */
@@ -17,7 +18,9 @@ export interface Context {
 
 /**
  * One schema node. `check` returns the validated value, or `undefined` after pushing a problem;
- * an `undefined` input means the key is absent and yields the default.
+ * an `undefined` input means the key is absent and yields the default. The one exception is an
+ * `optional()` field: it returns `undefined` for an absent key without a problem, and `object()`
+ * then leaves the key out of its result (so results merge key by key with spread).
  */
 export interface Field<T> {
   readonly kind: 'leaf' | 'list' | 'object';
@@ -32,11 +35,21 @@ export interface Field<T> {
   readonly fields?: Shape;
   /** Element schema, for lists. */
   readonly item?: Field<unknown>;
+  /** Set by `optional()`: absent is valid and stays absent. */
+  readonly optional?: boolean;
   check(value: unknown, path: string, ctx: Context): T | undefined;
 }
 
 export type Shape = { readonly [key: string]: Field<unknown> };
-export type Infer<S extends Shape> = { -readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+/** A field wrapped by `optional()`. */
+export type OptionalField<T> = Field<T | undefined> & { readonly optional: true };
+
+type FieldValue<F> = F extends Field<infer T> ? T : never;
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { readonly optional: true } ? K : never }[keyof S];
+/** The validated value of an object shape: `optional()` keys become `?:` properties. */
+export type Infer<S extends Shape> = {
+  -readonly [K in keyof S as K extends OptionalKeys<S> ? never : K]: FieldValue<S[K]>;
+} & { -readonly [K in keyof S as K extends OptionalKeys<S> ? K : never]?: FieldValue<S[K]> };
 
 /** A converter's way to reject a value without throwing. */
 class Invalid {
@@ -124,12 +137,20 @@ function leaf<T>(
   };
 }
 
-export function string(opts: { default: string; description: string; typeName?: string; required?: boolean }): Field<string> {
+/** `validate` returns a problem for a well-typed but unacceptable string, or undefined. */
+export function string(opts: {
+  default: string;
+  description: string;
+  typeName?: string;
+  required?: boolean;
+  validate?: (value: string) => string | undefined;
+}): Field<string> {
   const typeName = opts.typeName ?? 'string';
   return leaf<string>(typeName, opts, (v) => {
     if (typeof v !== 'string') return new Invalid(`expected a ${typeName}, got ${describeValue(v)}`);
     if (v.trim() === '') return new Invalid('must not be empty');
-    return v;
+    const problem = opts.validate?.(v);
+    return problem === undefined ? v : new Invalid(problem);
   });
 }
 
@@ -137,6 +158,16 @@ export function int(opts: { default: number; description: string; min: number; m
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
   return leaf<number>('integer', opts, (v) => {
     if (typeof v !== 'number' || !Number.isInteger(v)) return new Invalid(`expected an integer, got ${describeValue(v)}`);
+    if (v < opts.min || v > max) return new Invalid(`${v} is out of range (${opts.min}..${max})`);
+    return v;
+  });
+}
+
+/** A number that may have decimals (YAML `1.5`); `.inf` and `.nan` are rejected. */
+export function decimal(opts: { default: number; description: string; min: number; max?: number }): Field<number> {
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  return leaf<number>('number', opts, (v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return new Invalid(`expected a number, got ${describeValue(v)}`);
     if (v < opts.min || v > max) return new Invalid(`${v} is out of range (${opts.min}..${max})`);
     return v;
   });
@@ -158,17 +189,35 @@ export function oneOf<const V extends string>(
   );
 }
 
+function convertSize(v: unknown, min: number, max: number): number | Invalid {
+  if ((typeof v === 'number' && v < 0) || (typeof v === 'string' && v.trim().startsWith('-'))) {
+    return new Invalid(`sizes cannot be negative, got ${describeValue(v)}`);
+  }
+  const bytes = parseSize(v);
+  if (bytes === undefined) return new Invalid(`expected a size like 65536, 64kb, 10mb or 1gb, got ${describeValue(v)}`);
+  if (bytes < min) return new Invalid(`${describeValue(v)} is too small (minimum ${formatSize(min)})`);
+  if (bytes > max) return new Invalid(`${describeValue(v)} is too large (maximum ${formatSize(max)})`);
+  return bytes;
+}
+
 export function size(opts: { default: number; description: string; min: number; max?: number }): Field<number> {
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
-  return leaf<number>('size', { ...opts, defaultText: formatSize(opts.default) }, (v) => {
-    if ((typeof v === 'number' && v < 0) || (typeof v === 'string' && v.trim().startsWith('-'))) {
-      return new Invalid(`sizes cannot be negative, got ${describeValue(v)}`);
-    }
-    const bytes = parseSize(v);
-    if (bytes === undefined) return new Invalid(`expected a size like 65536, 64kb, 10mb or 1gb, got ${describeValue(v)}`);
-    if (bytes < opts.min) return new Invalid(`${describeValue(v)} is too small (minimum ${formatSize(opts.min)})`);
-    if (bytes > max) return new Invalid(`${describeValue(v)} is too large (maximum ${formatSize(max)})`);
-    return bytes;
+  return leaf<number>('size', { ...opts, defaultText: formatSize(opts.default) }, (v) => convertSize(v, opts.min, max));
+}
+
+/** The word that asks for a value derived from the machine; validated as AUTO_SIZE. */
+export const AUTO = 'auto';
+/** `auto` in the validated config: "derive at start" (a real limit is never 0). */
+export const AUTO_SIZE = 0;
+
+/** A size, or `auto` (-> AUTO_SIZE, 0). Defaults to `auto`; an explicit 0 is rejected as ambiguous. */
+export function autoSize(opts: { description: string; min: number; max?: number }): Field<number> {
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const fieldOpts = { default: AUTO_SIZE, defaultText: AUTO, description: opts.description };
+  return leaf<number>(`size or \`${AUTO}\``, fieldOpts, (v) => {
+    if (typeof v === 'string' && v.trim().toLowerCase() === AUTO) return AUTO_SIZE;
+    if (parseSize(v) === 0) return new Invalid(`0 is not a limit: write ${AUTO} to derive one from the machine`);
+    return convertSize(v, opts.min, max);
   });
 }
 
@@ -180,6 +229,20 @@ export function duration(opts: { default: number; description: string; min?: num
     if (ms < min) return new Invalid(`${describeValue(v)} is too short (minimum ${formatDuration(min)})`);
     return ms;
   });
+}
+
+/**
+ * A key with no default of its own: absent stays absent (no problem, left out of the object), so
+ * a later layer (another policy entry, a built-in default) can fill it. Shown as `(unset)`.
+ */
+export function optional<T>(field: Field<T>): OptionalField<T> {
+  return {
+    ...field,
+    optional: true,
+    default: undefined,
+    defaultText: '(unset)',
+    check: (value, path, ctx) => (value === undefined ? undefined : field.check(value, path, ctx)),
+  };
 }
 
 export function list<T>(
@@ -222,7 +285,8 @@ export function list<T>(
 }
 
 export function object<S extends Shape>(fields: S, opts: { description: string }): Field<Infer<S>> {
-  const defaults = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.default])) as Infer<S>;
+  const required = Object.entries(fields).filter(([, f]) => !f.optional);
+  const defaults = Object.fromEntries(required.map(([k, f]) => [k, f.default])) as Infer<S>;
   return {
     kind: 'object',
     fields,
@@ -248,8 +312,13 @@ export function object<S extends Shape>(fields: S, opts: { description: string }
       const out: Record<string, unknown> = {};
       let ok = true;
       for (const [key, field] of Object.entries(fields)) {
+        const before = ctx.problems.length;
         const checked = field.check(record[key], path ? `${path}.${key}` : key, ctx);
-        if (checked === undefined) ok = false;
+        // An optional key returns undefined both when absent (fine: leave it out) and when bad.
+        if (checked === undefined) {
+          if (!field.optional || ctx.problems.length > before) ok = false;
+          continue;
+        }
         out[key] = checked;
       }
       return ok ? (out as Infer<S>) : undefined;

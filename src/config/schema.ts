@@ -4,7 +4,8 @@
  * in docs/configuration.md (a test keeps the two identical).
  */
 import * as D from './defaults.js';
-import { bool, duration, int, list, object, oneOf, size, string, type Field, type Shape } from './schema-dsl.js';
+import { policiesSchema } from './policy-schema.js';
+import { autoSize, bool, duration, int, list, object, oneOf, size, string, type Field, type Shape } from './schema-dsl.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -112,6 +113,26 @@ export const configSchema = object(
       },
       { description: 'Message store.' },
     ),
+    limits: object(
+      {
+        memory: autoSize({
+          min: D.MIN_EXPLICIT_LIMIT,
+          description:
+            'Message data held in RAM, broker-wide. Over it, messages page out (persistent) or spill to temp (non-persistent); none are dropped. `auto`: a tenth of RAM within 64mb..1gb.',
+        }),
+        store: autoSize({
+          min: D.MIN_EXPLICIT_LIMIT,
+          description:
+            'Disk for persistent messages (the journal). Over it, persistent producers wait or fail (see `sendFailIfNoSpace`). `auto`: 90% of free disk, at most 100gb.',
+        }),
+        temp: autoSize({
+          min: D.MIN_EXPLICIT_LIMIT,
+          description:
+            'Disk for spilled non-persistent messages. Over it, non-persistent producers wait or fail. `auto`: 50% of free disk, at most 50gb.',
+        }),
+      },
+      { description: 'Resource limits, see "Limits".' },
+    ),
     destinations: object(
       {
         queuePrefetch: int({
@@ -129,6 +150,7 @@ export const configSchema = object(
       },
       { description: 'Destination defaults.' },
     ),
+    policies: policiesSchema,
     logging: object(
       {
         level: oneOf(LOG_LEVELS, { default: D.DEFAULT_LOG_LEVEL, description: 'Least severe level written.' }),
@@ -144,6 +166,11 @@ export const configSchema = object(
   { description: 'FerryMQ configuration.' },
 );
 
+/** Code-quote a default unless it is empty, already quoted or a note like `(required)` / `(unset)`. */
+function formatDefault(text: string): string {
+  return text === '' || text.startsWith('`') || text.startsWith('(') ? text : `\`${text}\``;
+}
+
 /** The reference table of docs/configuration.md, generated from the schema (one row per leaf). */
 export function renderConfigReference(): string {
   const rows: string[] = ['| Key | Type | Default | Description |', '| --- | --- | --- | --- |'];
@@ -152,12 +179,10 @@ export function renderConfigReference(): string {
       for (const [key, child] of Object.entries(field.fields as Shape)) visit(child, path ? `${path}.${key}` : key);
       return;
     }
-    const text = field.defaultText;
-    const defaultText = text === '' || text.startsWith('`') || text.startsWith('(') ? text : `\`${text}\``;
-    rows.push(`| \`${path}\` | ${field.typeName} | ${defaultText} | ${field.description} |`);
+    rows.push(`| \`${path}\` | ${field.typeName} | ${formatDefault(field.defaultText)} | ${field.description} |`);
     if (field.kind === 'list' && field.item?.fields) {
       for (const [key, child] of Object.entries(field.item.fields)) {
-        rows.push(`| \`${path}[].${key}\` | ${child.typeName} | ${child.defaultText} | ${child.description} |`);
+        rows.push(`| \`${path}[].${key}\` | ${child.typeName} | ${formatDefault(child.defaultText)} | ${child.description} |`);
       }
     }
   };

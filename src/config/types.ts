@@ -51,6 +51,59 @@ export interface StoreConfig {
   readonly journal: JournalConfig;
 }
 
+/**
+ * Resource limits, bytes. 0 means "derive from the machine at start" (see resolveLimits in
+ * src/config/limits.ts and docs/configuration.md "Limits").
+ */
+export interface LimitsConfig {
+  /** Message data held in RAM, broker-wide. Over it, persistent messages page out to the store and non-persistent ones spill to temp. */
+  readonly memory: number;
+  /** Disk used by persistent data (the journal). Over it, persistent producers are flow-controlled. */
+  readonly store: number;
+  /** Disk used to spill non-persistent data. Over it, non-persistent producers are flow-controlled. */
+  readonly temp: number;
+}
+
+/** What to do with a message that exceeded maxRedeliveries (or expired, with expiredToDeadLetter). */
+export type DeadLetterStrategy = 'shared' | 'individual' | 'discard';
+
+/**
+ * Per-destination policy, matched by wildcard (`queue://orders.>`, `topic://>`, `>` for both).
+ * Every matching entry applies, in file order; later entries override earlier ones key by key.
+ * Absent keys leave the value from earlier entries or the built-in default.
+ */
+export interface DestinationPolicy {
+  /** `queue://PATTERN`, `topic://PATTERN` or a bare PATTERN (both kinds); parsePolicyMatch() in config/policy-schema.ts splits it. */
+  readonly match: string;
+  /** Default prefetch of subscriptions on matching destinations. */
+  readonly prefetch?: number | undefined;
+  /** Memory limit of one destination (bytes); the broker-wide limit still applies. */
+  readonly memoryLimit?: number | undefined;
+  /** Deliver higher JMS priorities first (queues). */
+  readonly prioritizedMessages?: boolean | undefined;
+  readonly deadLetter?: DeadLetterStrategy | undefined;
+  /** Queue used by the `shared` strategy (ActiveMQ.DLQ). */
+  readonly deadLetterQueue?: string | undefined;
+  /** Prefix of the per-destination DLQ of the `individual` strategy (`DLQ.` + name). */
+  readonly deadLetterPrefix?: string | undefined;
+  /** Redeliveries before dead-lettering; -1 = unlimited. */
+  readonly maxRedeliveries?: number | undefined;
+  /** Delay before the first redelivery, ms (0 = at once). */
+  readonly redeliveryDelay?: number | undefined;
+  /** Each further redelivery waits this many times longer (1 = constant delay). */
+  readonly redeliveryBackoffMultiplier?: number | undefined;
+  /** Cap on the redelivery delay, ms. */
+  readonly maxRedeliveryDelay?: number | undefined;
+  /** Send expired messages to the dead-letter queue instead of dropping them. */
+  readonly expiredToDeadLetter?: boolean | undefined;
+  /** When the store/temp limit is reached: answer sends with an error instead of waiting. */
+  readonly sendFailIfNoSpace?: boolean | undefined;
+  /** Wait this long (ms) for space, then fail the send; 0 = wait forever (unless sendFailIfNoSpace). */
+  readonly sendFailIfNoSpaceAfterTimeout?: number | undefined;
+  /** Most messages pending for one non-durable topic subscriber; beyond it the oldest are dropped and counted. */
+  readonly pendingMessageLimit?: number | undefined;
+}
+
 export interface FerryConfig {
   /** File the config came from, for messages; undefined when built in code. */
   readonly source?: string | undefined;
@@ -61,6 +114,9 @@ export interface FerryConfig {
   readonly listeners: readonly ListenerConfig[];
   readonly stomp: StompConfig;
   readonly store: StoreConfig;
+  readonly limits: LimitsConfig;
+  /** Per-destination policies, in file order (see DestinationPolicy). */
+  readonly policies: readonly DestinationPolicy[];
   readonly destinations: {
     /** Default prefetch for queue subscriptions (ActiveMQ: 1000). */
     readonly queuePrefetch: number;

@@ -56,6 +56,8 @@ test('config: an empty file gives every default, with named constants', async ()
   assert.deepEqual(config.store, { type: 'journal', journal: { segmentSize: 32 * 1024 * 1024, sync: true } });
   assert.deepEqual(config.destinations, { queuePrefetch: D.DEFAULT_QUEUE_PREFETCH, topicPrefetch: 32766 });
   assert.deepEqual(config.logging, { level: 'info', file: true, stdout: true });
+  assert.deepEqual(config.limits, { memory: 0, store: 0, temp: 0 }, 'auto');
+  assert.deepEqual(config.policies, []);
   assert.ok(config.source?.endsWith('empty.yaml'));
   assert.deepEqual({ ...defaultConfig(), source: config.source }, config);
 });
@@ -81,6 +83,9 @@ store:
   type: memory
   journal: { segmentSize: 64KB, sync: false }
 destinations: { queuePrefetch: 1, topicPrefetch: 0 }
+limits: { memory: 256mb, store: auto, temp: 5gb }
+policies:
+  - { match: "queue://orders.>", deadLetter: individual, redeliveryDelay: 2s }
 logging: { level: debug, file: false, stdout: false }
 `,
   );
@@ -113,6 +118,8 @@ logging: { level: debug, file: false, stdout: false }
   assert.deepEqual(config.store, { type: 'memory', journal: { segmentSize: 65536, sync: false } });
   assert.deepEqual(config.destinations, { queuePrefetch: 1, topicPrefetch: 0 });
   assert.deepEqual(config.logging, { level: 'debug', file: false, stdout: false });
+  assert.deepEqual(config.limits, { memory: 256 * 1024 * 1024, store: 0, temp: 5 * 1024 ** 3 });
+  assert.deepEqual(config.policies, [{ match: 'queue://orders.>', deadLetter: 'individual', redeliveryDelay: 2000 }]);
 });
 
 test('config: an unknown key is reported with file, line, column and key path', async () => {

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { renderConfigReference } from '../../src/config/schema.js';
 import {
+  autoSize,
   bool,
+  decimal,
   duration,
   formatDuration,
   formatSize,
@@ -11,6 +13,7 @@ import {
   list,
   object,
   oneOf,
+  optional,
   parseDuration,
   parseSize,
   size,
@@ -130,7 +133,72 @@ test('config: docs/configuration.md contains the current generated reference', (
     'docs/configuration.md is stale: paste the output of renderConfigReference() (see the comment above the table)',
   );
   // Every key appears once: the generator covers the whole schema.
-  for (const key of ['broker.name', 'listeners[].uri', 'stomp.heartbeatGraceFactor', 'store.journal.sync', 'logging.stdout']) {
+  const keys = ['broker.name', 'listeners[].uri', 'stomp.heartbeatGraceFactor', 'store.journal.sync', 'logging.stdout'];
+  keys.push('limits.memory', 'limits.temp', 'policies', 'policies[].match', 'policies[].redeliveryBackoffMultiplier');
+  for (const key of keys) {
     assert.ok(reference.includes(`| \`${key}\` |`), key);
   }
+});
+
+test('config: decimal accepts fractions within range and rejects non-finite numbers', () => {
+  const factor = decimal({ default: 5, min: 1, max: 100, description: 'a factor' });
+  const problems: Problem[] = [];
+  assert.equal(factor.check(undefined, 'f', { problems }), 5);
+  assert.equal(factor.check(1.25, 'f', { problems }), 1.25);
+  assert.equal(factor.check(100, 'f', { problems }), 100);
+  assert.equal(problems.length, 0, 'valid values raise no problem');
+  for (const bad of [0.99, 100.5, Infinity, NaN, '2', true]) assert.equal(factor.check(bad, 'f', { problems }), undefined, String(bad));
+  assert.deepEqual(
+    problems.map((p) => p.problem),
+    ['0.99 is out of range (1..100)', '100.5 is out of range (1..100)', 'expected a number, got Infinity', 'expected a number, got NaN', 'expected a number, got "2"', 'expected a number, got true'],
+  );
+  assert.equal(factor.typeName, 'number');
+});
+
+test('config: optional keys stay absent, are still validated, and show as (unset)', () => {
+  const shape = object(
+    {
+      id: string({ default: 'x', description: 'always there' }),
+      limit: optional(size({ default: 0, min: 1, description: 'maybe' })),
+      on: optional(bool({ default: true, description: 'maybe' })),
+    },
+    { description: 'with optionals' },
+  );
+  assert.deepEqual(shape.default, { id: 'x' }, 'optional keys have no default');
+  const run = (value: unknown): { result: unknown; problems: Problem[] } => {
+    const problems: Problem[] = [];
+    return { result: shape.check(value, 'p', { problems }), problems };
+  };
+  const absent = run({});
+  assert.deepEqual(absent.problems, []);
+  assert.deepEqual(absent.result, { id: 'x' });
+  assert.equal(Object.hasOwn(absent.result as object, 'limit'), false);
+  // false is a value, not an absence.
+  assert.deepEqual(run({ limit: '1kb', on: false }).result, { id: 'x', limit: 1024, on: false });
+  const bad = run({ limit: 'big', on: 'no' });
+  assert.equal(bad.result, undefined);
+  assert.deepEqual(bad.problems.map((p) => p.path), ['p.limit', 'p.on']);
+  const limitField = shape.fields?.['limit'];
+  assert.equal(limitField?.defaultText, '(unset)');
+  assert.equal(limitField?.typeName, 'size');
+  assert.equal(limitField?.optional, true);
+});
+
+test('config: autoSize maps auto to 0, defaults to auto, and rejects an explicit 0', () => {
+  const limit = autoSize({ min: 1024, description: 'a limit' });
+  const problems: Problem[] = [];
+  assert.equal(limit.check(undefined, 'l', { problems }), 0);
+  assert.equal(limit.check('auto', 'l', { problems }), 0);
+  assert.equal(limit.check(' Auto ', 'l', { problems }), 0);
+  assert.equal(limit.check('2kb', 'l', { problems }), 2048);
+  assert.equal(problems.length, 0, 'valid values raise no problem');
+  assert.equal(limit.check('0kb', 'l', { problems }), undefined);
+  assert.equal(limit.check('automatic', 'l', { problems }), undefined);
+  assert.equal(limit.check(512, 'l', { problems }), undefined);
+  assert.deepEqual(problems.map((p) => p.problem), [
+    '0 is not a limit: write auto to derive one from the machine',
+    'expected a size like 65536, 64kb, 10mb or 1gb, got "automatic"',
+    '512 is too small (minimum 1kb)',
+  ]);
+  assert.equal(limit.defaultText, 'auto');
 });
