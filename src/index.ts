@@ -7,7 +7,8 @@
  *   await broker.stop();
  */
 import { mkdirSync } from 'node:fs';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './log.js';
 import { Broker } from './broker/broker.js';
 import type { FerryConfig } from './config/types.js';
 import { StompHead } from './protocols/stomp/head.js';
@@ -34,7 +35,9 @@ export interface CreateBrokerOptions {
 }
 
 export async function createBroker(config: FerryConfig, options: CreateBrokerOptions = {}): Promise<RunningBroker> {
-  const logger = options.logger ?? pino({ level: config.logging.level });
+  // Without a logger from the caller, the broker owns one built from config.logging (stdout + file).
+  const owned = options.logger ? undefined : createLogger(config);
+  const logger = options.logger ?? (owned as NonNullable<typeof owned>).logger;
   mkdirSync(config.broker.dataDirectory, { recursive: true });
   const store = createStore(config.store, config.broker.dataDirectory, logger.child({ component: 'store' }));
   const core = new Broker({
@@ -43,6 +46,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
     logger,
     queuePrefetch: config.destinations.queuePrefetch,
     topicPrefetch: config.destinations.topicPrefetch,
+    policies: config.policies,
   });
   await core.start();
   const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));
@@ -56,6 +60,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
   } catch (err) {
     await Promise.all(bound.map((b) => b.close()));
     await core.stop();
+    await owned?.close();
     throw err;
   }
   let stopped: Promise<void> | undefined;
@@ -69,6 +74,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
         stomp.closeAll();
         await core.stop();
         logger.info('broker stopped');
+        await owned?.close();
       })()),
   };
 }

@@ -15,6 +15,8 @@ import { QueueEntry } from './dispatch/entry.js';
 import type { Consumer } from './dispatch/consumer.js';
 import { parseSelector, type Selector } from './selectors/index.js';
 import { Session } from './session.js';
+import { PolicyMap, deadLetterQueueName } from './policies/policy-map.js';
+import type { DestinationPolicy } from '../config/types.js';
 
 export interface BrokerOptions {
   readonly name: string;
@@ -22,7 +24,15 @@ export interface BrokerOptions {
   readonly logger: Logger;
   readonly queuePrefetch: number;
   readonly topicPrefetch: number;
+  readonly policies?: readonly DestinationPolicy[] | undefined;
 }
+
+/** How often queues nobody consumes from are swept for expired messages. */
+const EXPIRY_SWEEP_MS = 30_000;
+/** Property naming where a dead-lettered message came from (ActiveMQ's originalDestination). */
+export const ORIGINAL_DESTINATION = 'originalDestination';
+/** Property giving why a message was dead-lettered (ActiveMQ's dlqDeliveryFailureCause). */
+export const DLQ_FAILURE_CAUSE = 'dlqDeliveryFailureCause';
 
 /** Recovery reads message bodies in batches of this many (bounded memory, few round trips). */
 const RECOVERY_READ_BATCH = 2000;
@@ -71,6 +81,8 @@ export class Broker implements BrokerCore, QueueHooks {
   private ackWaiters: Done[] = [];
   private ackFlushScheduled = false;
   private stopping = false;
+  readonly policies: PolicyMap;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: BrokerOptions) {
     this.brokerName = opts.name;
@@ -79,6 +91,7 @@ export class Broker implements BrokerCore, QueueHooks {
     this.queuePrefetch = opts.queuePrefetch;
     this.topicPrefetch = opts.topicPrefetch;
     this.instanceId = `${opts.name}-${Date.now().toString(36)}`;
+    this.policies = new PolicyMap(opts.policies ?? []);
   }
 
   /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
@@ -110,6 +123,8 @@ export class Broker implements BrokerCore, QueueHooks {
       }
     }
     this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
+    this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
+    this.sweepTimer.unref();
   }
 
   /**
@@ -140,6 +155,7 @@ export class Broker implements BrokerCore, QueueHooks {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
     for (const s of [...this.sessions]) s.close(reason);
     await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
@@ -224,7 +240,9 @@ export class Broker implements BrokerCore, QueueHooks {
     const key = `queue://${name}`;
     let q = this.queues.get(key);
     if (q) return q;
-    q = new DispatchQueue(key, this, true);
+    const dest: Destination = { kind: 'queue', name };
+    const policy = this.policies.resolve(dest);
+    q = new DispatchQueue(key, this, dest, policy, policy.prioritizedMessages);
     this.queues.set(key, q);
     if (persist) this.append([{ op: 'destination-add', name: key }], () => undefined);
     for (const w of this.queueWatchers) if (w.pattern.matches(name) && !w.consumer.closed) q.addConsumer(w.consumer);
@@ -277,7 +295,8 @@ export class Broker implements BrokerCore, QueueHooks {
   createDurable(rec: DurableSubscriptionRecord, selector: Selector | null): TopicSubscription {
     const name = rec.destination.startsWith('topic://') ? rec.destination.slice(8) : rec.destination;
     const sel = selector ?? (rec.selector ? this.recoverSelector(rec.selector) : null);
-    const sub = new TopicSubscription(rec.key, this, 'topic', new NamePattern(name), sel, rec.noLocal === true, rec);
+    const policy = this.policies.resolve({ kind: 'topic', name });
+    const sub = new TopicSubscription(rec.key, this, 'topic', new NamePattern(name), sel, rec.noLocal === true, rec, policy);
     this.durables.set(rec.key, sub);
     this.addTopicSubscription(sub);
     return sub;
@@ -295,7 +314,10 @@ export class Broker implements BrokerCore, QueueHooks {
   ensureTempQueue(d: Destination): DispatchQueue {
     const key = destinationKey(d);
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = new DispatchQueue(key, this, true)));
+    if (!q) {
+      const policy = this.policies.resolve(d);
+      this.queues.set(key, (q = new DispatchQueue(key, this, d, policy, policy.prioritizedMessages)));
+    }
     return q;
   }
 
@@ -315,6 +337,44 @@ export class Broker implements BrokerCore, QueueHooks {
       }
     }
     return out;
+  }
+
+  /** Drops (or dead-letters) expired messages of every queue and durable subscription. */
+  sweepExpired(now = Date.now()): void {
+    for (const q of this.queues.values()) q.sweepExpired(now);
+    for (const s of this.durables.values()) s.sweepExpired(now);
+  }
+
+  /**
+   * Moves an entry to its dead-letter queue (one atomic store batch: add there, ack here), or
+   * discards it when the policy says so or it already is in that dead-letter queue.
+   */
+  deadLetter(queue: DispatchQueue, e: QueueEntry, reason: string): void {
+    const m = e.message;
+    const origin = m.destination.kind === 'temp-queue' || m.destination.kind === 'temp-topic' ? undefined : m.destination;
+    const dlqName = origin ? deadLetterQueueName(queue.policy, origin) : undefined;
+    if (dlqName === undefined || queue.container === `queue://${dlqName}`) {
+      this.log.info({ container: queue.container, messageId: m.messageId, reason }, 'discarding undeliverable message');
+      queue.completed(e);
+      return;
+    }
+    queue.completed(e, false);
+    const properties = new Map(m.properties ?? []);
+    properties.set(ORIGINAL_DESTINATION, { type: 'string', value: `${m.destination.kind}://${m.destination.name}` });
+    properties.set(DLQ_FAILURE_CAUSE, { type: 'string', value: reason });
+    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties };
+    const dlq = this.ensureQueue(dlqName);
+    const seq = this.nextSeq();
+    const ops: StoreOp[] = [];
+    if (m.persistent) ops.push({ op: 'add', id: seq, containers: [dlq.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(copy) });
+    if (e.stored) ops.push({ op: 'ack', container: queue.container, id: e.seq });
+    this.log.info({ from: queue.container, to: dlq.container, messageId: m.messageId, reason }, 'dead-lettering message');
+    const move = (): void => dlq.enqueue(new QueueEntry(seq, copy, m.persistent));
+    if (ops.length === 0) return move();
+    this.append(ops, (err) => {
+      // The store keeps the original where it was if the move failed: it comes back on restart.
+      if (!err) move();
+    });
   }
 
   /** Removes a temporary destination with its messages and consumers. */

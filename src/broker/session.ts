@@ -124,7 +124,8 @@ export class Session implements BrokerSession, ConsumerOwner {
     if (!topic && parts.some((d) => isTopicKind(d.kind))) {
       return new FerryError(ErrorCodes.INVALID_DESTINATION, 'cannot subscribe to queues and topics in one subscription');
     }
-    const prefetch = Math.max(1, spec.prefetch ?? (topic ? this.broker.topicPrefetch : this.broker.queuePrefetch));
+    const policyPrefetch = this.broker.policies.resolve(parts[0] as Destination).prefetch;
+    const prefetch = Math.max(1, spec.prefetch ?? policyPrefetch ?? (topic ? this.broker.topicPrefetch : this.broker.queuePrefetch));
     if (!topic) {
       const c = new Consumer(this, spec.id, spec.ackMode, prefetch, spec.priority ?? 0, spec.exclusive === true, selector, sink);
       this.subs.set(spec.id, { consumer: c, topicSubs: [], durable: undefined, browser: undefined, watchesQueues: true });
@@ -136,7 +137,8 @@ export class Session implements BrokerSession, ConsumerOwner {
     const created: TopicSubscription[] = [];
     for (const d of parts) {
       const container = `tsub://${this.connectionId}/${spec.id}/${created.length}`;
-      const sub = new TopicSubscription(container, this.broker, d.kind as 'topic' | 'temp-topic', new NamePattern(d.name), selector, spec.noLocal === true, undefined);
+      const policy = this.broker.policies.resolve(d);
+      const sub = new TopicSubscription(container, this.broker, d.kind as 'topic' | 'temp-topic', new NamePattern(d.name), selector, spec.noLocal === true, undefined, policy);
       sub.connectionId = this.connectionId;
       sub.consumer = c;
       this.broker.addTopicSubscription(sub);

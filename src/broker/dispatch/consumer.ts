@@ -143,7 +143,7 @@ export class Consumer {
       if (!q) byQueue.set(f.queue, (q = []));
       q.push(f.entry);
     }
-    for (const [queue, entries] of byQueue) queue.requeue(entries);
+    for (const [queue, entries] of byQueue) queue.redeliver(entries);
   }
 
   /** Credit came back: let every attached queue push again. */

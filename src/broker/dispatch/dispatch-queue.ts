@@ -7,11 +7,15 @@
 import { DONE, PENDING, type QueueEntry } from './entry.js';
 import { PendingList } from './pending-list.js';
 import type { Consumer } from './consumer.js';
+import type { Destination } from '../message.js';
+import { redeliveryDelay, type ResolvedPolicy } from '../policies/policy-map.js';
 
 /** What a queue needs from the broker. */
 export interface QueueHooks {
   /** The store holds entry `id` for `container`; record that it is gone (batched). */
   storeAck(container: string, id: number): void;
+  /** Moves an entry (already out of pending/in-flight) to its dead-letter queue, or discards it. */
+  deadLetter(queue: DispatchQueue, e: QueueEntry, reason: string): void;
 }
 
 /** ActiveMQ closes a message group when a message carries JMSXGroupSeq -1. */
@@ -32,11 +36,17 @@ export class DispatchQueue {
   enqueued = 0;
   dequeued = 0;
   expired = 0;
+  deadLettered = 0;
+  /** Entries waiting out a redelivery delay (not pending, not in flight). */
+  private delayed = 0;
 
   constructor(
     /** Store container name: `queue://x`, `sub://client:name`, or a private name for non-durable subs. */
     readonly container: string,
     protected readonly hooks: QueueHooks,
+    /** The queue, or the topic (pattern) a subscription listens to: what policies match on. */
+    readonly destination: Destination,
+    readonly policy: ResolvedPolicy,
     prioritized: boolean,
   ) {
     this.pending = new PendingList(prioritized);
@@ -72,7 +82,48 @@ export class DispatchQueue {
     this.dispatch();
   }
 
-  /** Unacked entries coming back (redelivery): they keep their original place. */
+  /**
+   * Entries a consumer did not acknowledge (NACK, or it went away), redelivery count already
+   * raised. Past the policy's maxRedeliveries they are dead-lettered; otherwise they return to
+   * their original place, at once or after the policy's back-off delay.
+   */
+  redeliver(entries: QueueEntry[]): void {
+    const max = this.policy.maxRedeliveries;
+    const now: QueueEntry[] = [];
+    const later = new Map<number, QueueEntry[]>();
+    for (const e of entries) {
+      if (max >= 0 && e.redeliveries > max) {
+        e.state = DONE;
+        this.deadLettered++;
+        this.hooks.deadLetter(this, e, `delivery failed ${e.redeliveries} times (maxRedeliveries ${max})`);
+        continue;
+      }
+      const delay = redeliveryDelay(this.policy, e.redeliveries);
+      if (delay <= 0) {
+        now.push(e);
+        continue;
+      }
+      let batch = later.get(delay);
+      if (!batch) later.set(delay, (batch = []));
+      batch.push(e);
+    }
+    if (now.length > 0) this.requeue(now);
+    for (const [delay, batch] of later) {
+      this.delayed += batch.length;
+      // Unref'd: a delayed entry is still in the store, so a shutdown meanwhile loses nothing.
+      setTimeout(() => {
+        this.delayed -= batch.length;
+        this.requeue(batch);
+      }, delay).unref();
+    }
+  }
+
+  /** Entries waiting out a redelivery delay. */
+  get delayedCount(): number {
+    return this.delayed;
+  }
+
+  /** Unacked entries coming back: they keep their original place. */
   requeue(entries: QueueEntry[]): void {
     if (this.closed) return;
     for (const e of entries) e.state = PENDING;
@@ -118,10 +169,7 @@ export class DispatchQueue {
     return this.pending.scan((e) => {
       const m = e.message;
       if (m.expiration !== 0 && m.expiration <= now) {
-        this.pending.remove(e);
-        e.state = DONE;
-        this.expired++;
-        this.completed(e);
+        this.expire(e);
         return true;
       }
       const c = this.pick(e);
@@ -134,6 +182,27 @@ export class DispatchQueue {
       c.take(e, this);
       return true;
     });
+  }
+
+  /** Takes an expired pending entry out: dropped, or dead-lettered when the policy says so. */
+  private expire(e: QueueEntry): void {
+    this.pending.remove(e);
+    e.state = DONE;
+    this.expired++;
+    if (this.policy.expiredToDeadLetter) this.hooks.deadLetter(this, e, 'expired');
+    else this.completed(e);
+  }
+
+  /** Removes expired pending entries (periodic sweep: queues nobody consumes from). */
+  sweepExpired(now: number): void {
+    if (this.closed || this.pending.size === 0) return;
+    const expired: QueueEntry[] = [];
+    this.pending.scan((e) => {
+      const x = e.message.expiration;
+      if (x !== 0 && x <= now) expired.push(e);
+      return true;
+    });
+    for (const e of expired) this.expire(e);
   }
 
   private anyCanTake(): boolean {
