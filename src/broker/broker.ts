@@ -16,6 +16,7 @@ import type { Consumer } from './dispatch/consumer.js';
 import { parseSelector, type Selector } from './selectors/index.js';
 import { Session } from './session.js';
 import { PolicyMap, deadLetterQueueName } from './policies/policy-map.js';
+import { SCHEDULER_CONTAINER, ScheduledJobs, type ScheduledJobInfo, type ScheduledJobsHooks } from './scheduler/scheduled-jobs.js';
 import type { DestinationPolicy } from '../config/types.js';
 
 export interface BrokerOptions {
@@ -57,7 +58,7 @@ interface QueueWatcher {
   readonly consumer: Consumer;
 }
 
-export class Broker implements BrokerCore, QueueHooks {
+export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   readonly brokerName: string;
   readonly log: Logger;
   readonly queuePrefetch: number;
@@ -83,6 +84,9 @@ export class Broker implements BrokerCore, QueueHooks {
   private stopping = false;
   readonly policies: PolicyMap;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Messages held for scheduled delivery (AMQ_SCHEDULED_*). */
+  readonly scheduled: ScheduledJobs;
+  private scheduledIds = 0;
 
   constructor(opts: BrokerOptions) {
     this.brokerName = opts.name;
@@ -92,6 +96,7 @@ export class Broker implements BrokerCore, QueueHooks {
     this.topicPrefetch = opts.topicPrefetch;
     this.instanceId = `${opts.name}-${Date.now().toString(36)}`;
     this.policies = new PolicyMap(opts.policies ?? []);
+    this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
   }
 
   /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
@@ -112,7 +117,12 @@ export class Broker implements BrokerCore, QueueHooks {
         const rec = slice[k]!;
         const message = decodeMessage(datas[k]!);
         for (const container of rec.containers) {
-          const queue = container.startsWith('queue://') ? this.ensureQueue(container.slice(8), false) : this.durables.get(container);
+          const queue =
+            container === SCHEDULER_CONTAINER
+              ? this.scheduled
+              : container.startsWith('queue://')
+                ? this.ensureQueue(container.slice(8), false)
+                : this.durables.get(container);
           if (!queue) {
             this.log.warn({ container, id: rec.id }, 'recovered message for an unknown container; dropping it');
             this.storeAck(container, rec.id);
@@ -156,6 +166,7 @@ export class Broker implements BrokerCore, QueueHooks {
     if (this.stopping) return;
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.scheduled.stop();
     const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
     for (const s of [...this.sessions]) s.close(reason);
     await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
@@ -377,6 +388,51 @@ export class Broker implements BrokerCore, QueueHooks {
     });
   }
 
+  // ---- scheduler hooks ----
+
+  newMessageId(): string {
+    return `ID:${this.instanceId}-scheduler:${++this.scheduledIds}`;
+  }
+
+  encode(m: Message): Buffer {
+    return encodeMessage(m);
+  }
+
+  warn(obj: object, msg: string): void {
+    this.log.warn(obj, msg);
+  }
+
+  /** A scheduled job fired: route its delivery and rewrite the job in one store batch. */
+  release(delivery: Message | undefined, extraOps: StoreOp[], apply: () => void): void {
+    const sends: RoutedSend[] = [];
+    if (delivery) {
+      const targets = this.route(delivery);
+      if (targets instanceof FerryError) this.log.warn({ messageId: delivery.messageId, err: targets.message }, 'scheduled delivery has nowhere to go; dropped');
+      else sends.push({ message: delivery, seq: this.nextSeq(), targets });
+    }
+    this.commitSends(
+      sends,
+      extraOps,
+      () => {
+        this.deliverSends(sends);
+        apply();
+      },
+      (err) => {
+        if (err) this.log.error({ err }, 'scheduled delivery could not be written; it runs again after a restart');
+      },
+    );
+  }
+
+  /** Jobs waiting for their time, soonest first (for the CLI and console). */
+  scheduledJobs(): ScheduledJobInfo[] {
+    return this.scheduled.list();
+  }
+
+  /** Cancels a scheduled job by id; false when there is none. */
+  cancelScheduled(id: string): boolean {
+    return this.scheduled.cancel(id);
+  }
+
   /** Removes a temporary destination with its messages and consumers. */
   deleteTemp(dest: Destination): void {
     const key = destinationKey(dest);
@@ -400,6 +456,18 @@ export class Broker implements BrokerCore, QueueHooks {
   route(m: Message): Target[] | FerryError {
     const targets: Target[] = [];
     const parts = expandComposite(m.destination);
+    if (m.properties !== null) {
+      // AMQ_SCHEDULED_*: held by the scheduler, routed for real when due (then it carries scheduledJobId).
+      const spec = ScheduledJobs.specOf(m, Date.now());
+      if (spec instanceof FerryError) return spec;
+      if (spec !== undefined) {
+        for (const d of parts) {
+          const bad = validateName(d.kind, d.name);
+          if (bad) return bad;
+        }
+        return [{ queue: this.scheduled, stored: m.persistent }];
+      }
+    }
     for (const d of parts) {
       const bad = validateName(d.kind, d.name);
       if (bad) return bad;
