@@ -13,6 +13,10 @@
  *   only partial state a new segment can be left in.
  * - The index is updated only after the sync, by decoding the records just written: the
  *   in-memory state is always what recovery would rebuild from disk.
+ * - A record appended with appendBuilt() is encoded only when it heads a group: every record
+ *   before it is then durable and applied to the index, and every record after it is decoded
+ *   after it. Compaction relies on this to write "message X is held by exactly these
+ *   containers" as of its own place in the log, whatever acks are racing with it.
  */
 import { close, fdatasync, fsync, ftruncate, open, write } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +36,9 @@ export interface WriterStats {
   /** Batch records written. */
   records: number;
 }
+
+/** Encodes a record from the index as it stands when the record's turn comes (see appendBuilt). */
+export type RecordBuilder = () => Buffer;
 
 export interface WriterPosition {
   readonly seq: number;
@@ -78,7 +85,9 @@ export class GroupCommitWriter {
   onApplied: () => void = () => undefined;
   /** Called when the writer moves to a new segment: the old one's final size. */
   onRoll: (seq: number, size: number) => void = () => undefined;
-  private queue: Buffer[] = [];
+  private queue: (Buffer | RecordBuilder)[] = [];
+  /** Builders in `queue`: when 0, flush() takes the whole queue without looking. */
+  private queuedBuilders = 0;
   private dones: AppendDone[] = [];
   private inFlight = false;
   private closed = false;
@@ -122,6 +131,22 @@ export class GroupCommitWriter {
     if (!this.inFlight) this.flush();
   }
 
+  /**
+   * Appends a record that `build` encodes when its group starts: at that moment the index reflects
+   * every record before it in the log and none after it. `build` must not throw.
+   */
+  appendBuilt(build: RecordBuilder, done: AppendDone): void {
+    const refusal = this.closed ? new FerryError('STORE_CLOSED', 'journal store is closed') : this.fenced;
+    if (refusal !== undefined) {
+      process.nextTick(done, refusal);
+      return;
+    }
+    this.queue.push(build);
+    this.dones.push(done);
+    this.queuedBuilders++;
+    if (!this.inFlight) this.flush();
+  }
+
   /** Stops accepting appends, waits for queued and in-flight groups, closes the segment fd. */
   async close(): Promise<void> {
     this.closed = true;
@@ -134,10 +159,17 @@ export class GroupCommitWriter {
       if (!this.inFlight) for (const resolve of this.idleWaiters.splice(0)) resolve();
       return;
     }
-    const records = this.queue;
-    const dones = this.dones;
-    this.queue = [];
-    this.dones = [];
+    let records: Buffer[];
+    let dones: AppendDone[];
+    if (this.queuedBuilders === 0) {
+      records = this.queue as Buffer[];
+      dones = this.dones;
+      this.queue = [];
+      this.dones = [];
+    } else {
+      records = this.takeGroup();
+      dones = this.dones.splice(0, records.length);
+    }
     if (this.fenced !== undefined) {
       runCallbacks(dones, this.fenced);
       return this.flush();
@@ -148,6 +180,20 @@ export class GroupCommitWriter {
     // A batch bigger than a segment just makes a bigger segment: never roll an empty one.
     if (this.hasBatches && this.pos + size > this.segmentSize) this.roll(records, dones);
     else this.writeGroup(records, dones);
+  }
+
+  /** The next group when builders are queued: up to (not including) the next builder that is not first. */
+  private takeGroup(): Buffer[] {
+    let end = 1;
+    while (end < this.queue.length && typeof this.queue[end] !== 'function') end++;
+    const taken = this.queue.splice(0, end);
+    const head = taken[0];
+    if (typeof head === 'function') {
+      // Everything before it is durable and in the index: its turn has come.
+      this.queuedBuilders--;
+      taken[0] = head();
+    }
+    return taken as Buffer[];
   }
 
   private roll(records: Buffer[], dones: AppendDone[]): void {

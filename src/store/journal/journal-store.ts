@@ -1,7 +1,8 @@
 /**
  * JournalStore: the durable MessageStore. Append-only segment files under `<dataDirectory>/journal/`,
  * one CRC-framed record per append() batch, group commit (one write + one fdatasync per group),
- * recovery by replaying every segment, and reclaim of segments with nothing live left.
+ * recovery by replaying every segment, reclaim of segments with nothing live left, and compaction
+ * of mostly-dead segments (journal-compactor.ts) so disk use follows live data.
  * Format and guarantees: docs/journal.md.
  */
 import { open as openFd } from 'node:fs';
@@ -11,6 +12,7 @@ import type pino from 'pino';
 import type { AppendDone, MessageStore, RecoveredState, StoreOp, StoreUsage } from '../api.js';
 import { FerryError } from '../../errors.js';
 import { fsyncDirectory, GroupCommitWriter, type WriterStats } from './group-commit-writer.js';
+import { COMPACTION_STEP_BYTES, DEFAULT_COMPACTION_THRESHOLD, JournalCompactor } from './journal-compactor.js';
 import { JournalIndex, type MessageLocation } from './journal-index.js';
 import { recoverJournal } from './journal-recovery.js';
 import { JournalLock } from './lock-file.js';
@@ -25,6 +27,12 @@ const READ_RUN_MAX_SPAN = 1024 * 1024;
 
 /** Default segment size: big enough for long sequential writes, small enough to reclaim promptly. */
 export const DEFAULT_SEGMENT_SIZE = 32 * 1024 * 1024;
+/** Compaction starts this long after a segment dropped below the threshold: acks still in flight often empty it for free meanwhile. */
+export const DEFAULT_COMPACTION_DELAY_MS = 5000;
+/** Victims compacted per maintenance pass before pausing, so appends and reads get the disk in between. */
+const COMPACTION_VICTIMS_PER_PASS = 4;
+/** The pause between two passes while compaction has work. */
+const COMPACTION_PAUSE_MS = 5;
 
 export interface JournalStoreOptions {
   /** The journal directory itself (the factory passes `<dataDirectory>/journal`). */
@@ -32,6 +40,12 @@ export interface JournalStoreOptions {
   readonly segmentSize?: number;
   /** fdatasync each group commit (default true). false only for tests and throw-away data. */
   readonly sync?: boolean;
+  /** Compact segments whose live bytes fall below this fraction of their size (default 0.25; 0 = never). */
+  readonly compactionThreshold?: number;
+  /** Delay before compaction starts once there is work (default DEFAULT_COMPACTION_DELAY_MS). */
+  readonly compactionDelayMs?: number;
+  /** Bytes per compaction record (default COMPACTION_STEP_BYTES). */
+  readonly compactionStepBytes?: number;
   readonly logger?: pino.Logger;
 }
 
@@ -40,12 +54,20 @@ export interface JournalStats extends WriterStats {
   segments: number;
   /** Segment files deleted by reclaim since open. */
   reclaimed: number;
+  /** Segments compacted (their live data moved to the head) since open. */
+  compactions: number;
+  /** Bytes of compaction records written since open. */
+  bytesRewritten: number;
 }
 
 export interface SegmentSummary {
   readonly seq: number;
   readonly liveAdds: number;
   readonly dependsOn: readonly number[];
+  /** Approximate bytes of live message records; `fileBytes` is 0 for the current segment. */
+  readonly liveBytes: number;
+  readonly fileBytes: number;
+  readonly compacted: boolean;
 }
 
 /** A raw fd (not a FileHandle: the writer owns and closes it with fs.close). */
@@ -69,8 +91,16 @@ export class JournalStore implements MessageStore {
   private writer: GroupCommitWriter | undefined;
   private lock: JournalLock | undefined;
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
-  private reclaiming: Promise<void> | undefined;
+  /** The running maintenance pass (reclaim, then compaction steps): at most one at a time. */
+  private maintaining: Promise<void> | undefined;
+  /** Segments deleted since open; also the "generation" compaction uses to retry skipped victims. */
   private reclaimed = 0;
+  private readonly compactor: JournalCompactor;
+  private readonly compactionDelayMs: number;
+  private compactionTimer: NodeJS.Timeout | undefined;
+  private compactionTimerDue = 0;
+  /** The compaction timer fired (or a caller asked): the next pass compacts. */
+  private compactionDue = false;
 
   constructor(options: JournalStoreOptions) {
     this.directory = options.directory;
@@ -78,6 +108,16 @@ export class JournalStore implements MessageStore {
     this.sync = options.sync ?? true;
     this.logger = options.logger;
     this.reads = new SegmentReadHandles(this.directory);
+    this.compactionDelayMs = options.compactionDelayMs ?? DEFAULT_COMPACTION_DELAY_MS;
+    this.index.compactionThreshold = options.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
+    this.compactor = new JournalCompactor(
+      this.directory,
+      this.index,
+      () => this.writer,
+      this.index.compactionThreshold,
+      options.compactionStepBytes ?? COMPACTION_STEP_BYTES,
+      this.logger,
+    );
   }
 
   async open(): Promise<RecoveredState> {
@@ -98,20 +138,27 @@ export class JournalStore implements MessageStore {
       } else {
         fd = await openRaw(join(this.directory, segmentFileName(seq)), 'r+');
       }
-      for (const [s, size] of recovered.sizes) if (s !== seq) this.closedSizes.set(s, size);
+      for (const [s, size] of recovered.sizes) {
+        if (s === seq) continue;
+        this.closedSizes.set(s, size);
+        this.index.setSegmentSize(s, size);
+      }
       const size = recovered.sizes.get(seq) ?? 0;
       const writer = new GroupCommitWriter(this.directory, this.index, this.segmentSize, this.sync, { seq, fd, size, hasBatches: recovered.lastHasBatches }, this.logger);
-      writer.onRoll = (oldSeq, oldSize) => this.closedSizes.set(oldSeq, oldSize);
-      writer.onApplied = () => this.maybeReclaim();
+      writer.onRoll = (oldSeq, oldSize) => {
+        this.closedSizes.set(oldSeq, oldSize);
+        this.index.setSegmentSize(oldSeq, oldSize);
+      };
+      writer.onApplied = () => this.maintain();
       this.writer = writer;
       this.state = 'open';
       this.logger?.info(
         { segments: recovered.segments.length, messages: this.index.messages.size, ms: Date.now() - started },
         'journal: recovered',
       );
-      // A crash may have come between an ack and the reclaim it allowed.
+      // A crash may have come between an ack and the reclaim it allowed, or in a compaction.
       this.index.reclaimHint = true;
-      this.maybeReclaim();
+      this.maintain();
       return {
         destinations: [...this.index.destinations],
         subscriptions: [...this.index.subscriptions.values()],
@@ -145,6 +192,10 @@ export class JournalStore implements MessageStore {
    * Each body is copied out of the run buffer so one long-lived message cannot pin a whole run.
    */
   read(ids: readonly number[]): Promise<Buffer[]> {
+    return this.readOnce(ids, true);
+  }
+
+  private readOnce(ids: readonly number[], mayRetry: boolean): Promise<Buffer[]> {
     const locations: MessageLocation[] = [];
     for (const id of ids) {
       const at = this.index.messages.get(id);
@@ -184,6 +235,9 @@ export class JournalStore implements MessageStore {
     return Promise.all(runs).then(
       () => out,
       (e: unknown) => {
+        // Compaction may have moved a message and deleted its old segment between the lookup
+        // above and the open of that segment's file: look the ids up again, once.
+        if (mayRetry && locations.some((at) => this.index.messages.get(at.id) !== at)) return this.readOnce(ids, false);
         throw e instanceof FerryError ? e : new FerryError('STORE_IO', 'journal store: read failed', { cause: e });
       },
     );
@@ -197,47 +251,151 @@ export class JournalStore implements MessageStore {
 
   stats(): JournalStats {
     const w = this.writer?.stats ?? { syncs: 0, writes: 0, records: 0 };
-    return { ...w, segments: this.index.segments.size, reclaimed: this.reclaimed };
+    return {
+      ...w,
+      segments: this.index.segments.size,
+      reclaimed: this.reclaimed,
+      compactions: this.compactor.compactions,
+      bytesRewritten: this.compactor.bytesRewritten,
+    };
   }
 
   /** Per-segment reclaim accounting, oldest first (for tests and the admin console). */
   segments(): SegmentSummary[] {
-    return [...this.index.segments.values()].map((s) => ({ seq: s.seq, liveAdds: s.liveAdds, dependsOn: [...s.dependsOn] }));
+    return [...this.index.segments.values()].map((s) => ({
+      seq: s.seq,
+      liveAdds: s.liveAdds,
+      dependsOn: [...s.dependsOn],
+      liveBytes: s.liveBytes,
+      fileBytes: s.fileBytes,
+      compacted: s.compacted,
+    }));
   }
 
-  /** Resolves once no reclaim pass is running (tests and orderly shutdown use it). */
+  /** Resolves once no reclaim or compaction pass is running (tests and orderly shutdown use it). */
   async whenReclaimIdle(): Promise<void> {
-    while (this.reclaiming !== undefined) await this.reclaiming;
+    while (this.maintaining !== undefined) await this.maintaining;
+  }
+
+  /**
+   * Reclaims and compacts now, without the delay and pauses, until nothing is left to do under
+   * the policy (tests, benchmarks, an operator's "compact now").
+   */
+  async compactNow(): Promise<void> {
+    for (;;) {
+      await this.whenReclaimIdle();
+      if (this.state !== 'open') return;
+      if (this.index.nextReclaimable() === undefined && this.compactor.pickVictim(this.reclaimed) === undefined) return;
+      const before = this.reclaimed + this.compactor.compactions;
+      const pass = this.exclusive(() => this.maintenancePass(true, Infinity));
+      if (pass === undefined) return;
+      await pass;
+      // No progress means the rest failed (I/O) or was not worth it: the next pass retries.
+      if (this.reclaimed + this.compactor.compactions === before) return;
+    }
+  }
+
+  /**
+   * Compacts segment `seq` whatever the policy says, then reclaims (tests use it to force every
+   * path). True when the segment was compacted.
+   */
+  async compactSegment(seq: number): Promise<boolean> {
+    await this.whenReclaimIdle();
+    const pass = this.exclusive(async () => {
+      const result = await this.compactor.compact(seq, this.reclaimed, true);
+      await this.deleteReclaimable();
+      return result === 'compacted';
+    });
+    return (await pass) ?? false;
   }
 
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.compactionTimer !== undefined) clearTimeout(this.compactionTimer);
+    this.compactionTimer = undefined;
     await this.writer?.close();
-    await this.reclaiming;
+    await this.whenReclaimIdle();
     this.reads.retireAll();
     await this.lock?.release();
   }
 
-  private maybeReclaim(): void {
-    if (!this.index.reclaimHint || this.reclaiming !== undefined) return;
-    // Until the current segment holds its checkpoint, older segments still carry the metadata:
-    // keep the hint, the next written group calls back here.
-    if ((this.writer?.writePosition ?? 0) === 0) return;
-    this.index.reclaimHint = false;
-    this.reclaiming = this.reclaimLoop().finally(() => {
-      this.reclaiming = undefined;
-      if (this.state === 'open') this.maybeReclaim();
+  /**
+   * Runs `fn` as the maintenance pass when none is running (undefined otherwise, or when the
+   * store is not open). Until the current segment holds its checkpoint, older segments still
+   * carry the metadata, so no pass may delete anything: the next written group calls back.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> | undefined {
+    if (this.maintaining !== undefined || this.state !== 'open') return undefined;
+    if ((this.writer?.writePosition ?? 0) === 0) return undefined;
+    const run = fn();
+    this.maintaining = run.then(
+      () => undefined,
+      (e: unknown) => this.logger?.error({ err: e }, 'journal: maintenance failed'),
+    );
+    void this.maintaining.finally(() => {
+      this.maintaining = undefined;
+      this.maintain();
     });
+    return run;
+  }
+
+  /** Called after every applied group: starts reclaim when a hint says so, arms compaction. */
+  private maintain(): void {
+    if (this.state !== 'open') return;
+    if (this.index.compactHint && this.compactionTimer === undefined) {
+      this.index.compactHint = false;
+      this.armCompaction(this.compactionDelayMs);
+    }
+    if (this.maintaining !== undefined || (!this.index.reclaimHint && !this.compactionDue)) return;
+    const compact = this.compactionDue;
+    if (this.exclusive(() => this.maintenancePass(compact, COMPACTION_VICTIMS_PER_PASS)) === undefined) return;
+    this.index.reclaimHint = false;
+    this.compactionDue = false;
+  }
+
+  /**
+   * Arms the compaction timer when there is a victim (a cheap scan of the segment table). An
+   * armed timer is kept unless this one would fire sooner (a pass that stopped with work left
+   * must not wait behind the start delay).
+   */
+  private armCompaction(delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (this.compactionTimer !== undefined && this.compactionTimerDue <= due) return;
+    if (this.compactor.pickVictim(this.reclaimed) === undefined) return;
+    if (this.compactionTimer !== undefined) clearTimeout(this.compactionTimer);
+    this.compactionTimerDue = due;
+    this.compactionTimer = setTimeout(() => {
+      this.compactionTimer = undefined;
+      this.compactionDue = true;
+      this.maintain();
+    }, delayMs);
+    this.compactionTimer.unref();
+  }
+
+  /** Reclaim, then (when `compact`) up to `victims` compactions, each followed by reclaim. */
+  private async maintenancePass(compact: boolean, victims: number): Promise<void> {
+    await this.deleteReclaimable();
+    if (!compact) return;
+    for (let done = 0; this.state === 'open'; done++) {
+      const victim = this.compactor.pickVictim(this.reclaimed);
+      if (victim === undefined) return;
+      if (done >= victims) {
+        // More to do: come back shortly, so appends and reads get the disk in between.
+        this.armCompaction(COMPACTION_PAUSE_MS);
+        return;
+      }
+      await this.compactor.compact(victim, this.reclaimed, false);
+      await this.deleteReclaimable();
+    }
   }
 
   /**
    * Deletes reclaimable segments one at a time, oldest first, making each deletion durable
    * (directory fsync) before the next: a segment that depended on a deleted one must never
-   * outlive it on disk. Compaction (rewriting the few live adds of mostly-dead segments at the
-   * head so they can go) will plug in here, choosing candidates from segments().
+   * outlive it on disk (compacted ones hand their dependencies on, see JournalIndex).
    */
-  private async reclaimLoop(): Promise<void> {
+  private async deleteReclaimable(): Promise<void> {
     while (this.state === 'open') {
       const seq = this.index.nextReclaimable();
       if (seq === undefined) return;
@@ -252,6 +410,9 @@ export class JournalStore implements MessageStore {
         return;
       }
       this.index.forgetSegment(seq);
+      this.compactor.forget(seq);
+      // Fewer dependencies can make a victim skipped as too costly worth compacting now.
+      this.index.compactHint = true;
       this.closedSizes.delete(seq);
       this.reads.retire(seq);
       this.reclaimed++;

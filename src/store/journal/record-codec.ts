@@ -5,16 +5,21 @@
  *   payload = [u8 kind] body
  *   kind 1 (batch)      body = [u32 opCount] op*
  *   kind 2 (checkpoint) body = [f64 nextId][u32 n] str*n [u32 m] sub*m
+ *   kind 3 (compaction) body = [u32 victimSeq][u8 flags: 1 = final][u32 opCount] op*   (ops: move, ack)
  *   op add              = [u8 1][f64 id][u32 n] str*n [u8 priority][f64 expiration][u32 len][bytes]
  *   op ack              = [u8 2] str(container) [f64 id]
  *   op destination-add  = [u8 3] str      op destination-remove = [u8 4] str
  *   op subscription-add = [u8 5] sub      op subscription-remove = [u8 6] str(key)
+ *   op move             = [u8 7] then the layout of add: a re-add written by compaction, which
+ *                         REPLACES any earlier entry for the id (a plain add keeps the first)
  *   sub                 = str(key) str(clientId) str(subscriptionName) str(destination)
  *                         [u8 flags: 1 = has selector, 2 = noLocal given, 4 = noLocal value] [str selector]
  *   str                 = [u32 byteLength][UTF-8]
  *
  * Ids and expirations are float64: exact for every safe integer, no BigInt on the hot path.
  * One append() batch is one record, so a batch is atomic on disk: the CRC covers all of it.
+ * A compaction record (journal-compactor.ts) is atomic the same way: its moves, its re-stated
+ * acks and, when final, the mark that its victim segment may go, land together or not at all.
  */
 import { crc32 } from 'node:zlib';
 import type { DurableSubscriptionRecord, StoreOp } from '../api.js';
@@ -22,6 +27,9 @@ import type { DurableSubscriptionRecord, StoreOp } from '../api.js';
 export const RECORD_HEADER_SIZE = 8;
 export const KIND_BATCH = 1;
 export const KIND_CHECKPOINT = 2;
+export const KIND_COMPACTION = 3;
+/** Flag of a compaction record: the last one for its victim (everything it needs is re-stated). */
+export const COMPACTION_FINAL = 1;
 
 const OP_ADD = 1;
 const OP_ACK = 2;
@@ -29,6 +37,7 @@ const OP_DESTINATION_ADD = 3;
 const OP_DESTINATION_REMOVE = 4;
 const OP_SUBSCRIPTION_ADD = 5;
 const OP_SUBSCRIPTION_REMOVE = 6;
+export const OP_MOVE = 7;
 
 const FLAG_HAS_SELECTOR = 1;
 const FLAG_NO_LOCAL_GIVEN = 2;
@@ -43,6 +52,25 @@ export interface RecordVisitor {
   subscriptionAdd(sub: DurableSubscriptionRecord): void;
   subscriptionRemove(key: string): void;
   checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[]): void;
+  /** A compaction re-add: replaces whatever entry `id` has (or creates one). */
+  move(id: number, containers: string[], priority: number, expiration: number, dataOffset: number, dataLength: number): void;
+  /** The final compaction record for segment `victim`: its live adds moved, its needed effects re-stated. */
+  compacted(victim: number): void;
+}
+
+/** A live message re-added by compaction, with the containers that hold it now. */
+export interface MovedMessage {
+  readonly id: number;
+  readonly containers: readonly string[];
+  readonly priority: number;
+  readonly expiration: number;
+  readonly data: Buffer;
+}
+
+/** A (container, id) release that compaction re-states as an ack. */
+export interface RestatedAck {
+  readonly container: string;
+  readonly id: number;
 }
 
 export interface CheckpointContent {
@@ -115,24 +143,58 @@ function frame(buf: Buffer): Buffer {
   return buf;
 }
 
+const BATCH_PREFIX = Buffer.from([KIND_BATCH]);
+
 /** Encodes one batch as one framed record; undefined when an op is malformed. */
 export function encodeBatch(ops: readonly StoreOp[]): Buffer | undefined {
   if (!Array.isArray(ops)) return undefined;
-  let size = RECORD_HEADER_SIZE + 1 + 4;
+  return encodeOps(ops, OP_ADD, BATCH_PREFIX);
+}
+
+/**
+ * Encodes one compaction record: `moves` as move ops, then `acks`. `final` marks the last record
+ * for `victim` (recovery and the index then treat the victim as deletable).
+ */
+export function encodeCompaction(victim: number, final: boolean, moves: readonly MovedMessage[], acks: readonly RestatedAck[]): Buffer {
+  const ops: StoreOp[] = [];
+  for (const m of moves) ops.push({ op: 'add', id: m.id, containers: m.containers, priority: m.priority, expiration: m.expiration, data: m.data });
+  for (const a of acks) ops.push({ op: 'ack', container: a.container, id: a.id });
+  const prefix = Buffer.alloc(6);
+  prefix[0] = KIND_COMPACTION;
+  prefix.writeUInt32LE(victim, 1);
+  prefix[5] = final ? COMPACTION_FINAL : 0;
+  // The ops come from the index, which only ever holds well-formed values.
+  return encodeOps(ops, OP_MOVE, prefix) as Buffer;
+}
+
+/** Byte size of one move op inside a compaction record. */
+export function moveOpSize(m: MovedMessage): number {
+  let size = 1 + 8 + 4 + 1 + 8 + 4 + m.data.length;
+  for (const c of m.containers) size += 4 + Buffer.byteLength(c);
+  return size;
+}
+
+/** Byte size of one re-stated ack op. */
+export function ackOpSize(a: RestatedAck): number {
+  return 1 + 4 + Buffer.byteLength(a.container) + 8;
+}
+
+/** `prefix` = kind byte and any kind-specific header; `addCode` = how add ops are tagged. */
+function encodeOps(ops: readonly StoreOp[], addCode: number, prefix: Buffer): Buffer | undefined {
+  let size = RECORD_HEADER_SIZE + prefix.length + 4;
   for (const op of ops) {
     const s = opSize(op);
     if (s < 0) return undefined;
     size += s;
   }
   const buf = Buffer.allocUnsafe(size);
-  let pos = RECORD_HEADER_SIZE;
-  buf[pos++] = KIND_BATCH;
+  let pos = RECORD_HEADER_SIZE + prefix.copy(buf, RECORD_HEADER_SIZE);
   buf.writeUInt32LE(ops.length, pos);
   pos += 4;
   for (const op of ops) {
     switch (op.op) {
       case 'add':
-        buf[pos++] = OP_ADD;
+        buf[pos++] = addCode;
         buf.writeDoubleLE(op.id, pos);
         buf.writeUInt32LE(op.containers.length, pos + 8);
         pos += 12;

@@ -4,7 +4,7 @@
  * or a foreign file: decodePayload() reports it as a status string and the caller fails open().
  */
 import type { DurableSubscriptionRecord } from '../api.js';
-import { KIND_BATCH, KIND_CHECKPOINT, type RecordVisitor } from './record-codec.js';
+import { COMPACTION_FINAL, KIND_BATCH, KIND_CHECKPOINT, KIND_COMPACTION, OP_MOVE, type RecordVisitor } from './record-codec.js';
 
 class MalformedPayload extends Error {}
 
@@ -63,12 +63,15 @@ class Cursor {
   }
 }
 
-function decodeBatch(c: Cursor, visitor: RecordVisitor): void {
+/** `compaction`: move ops are allowed (only compaction records carry them). */
+function decodeBatch(c: Cursor, visitor: RecordVisitor, compaction: boolean): void {
   const count = c.u32();
   for (let i = 0; i < count; i++) {
     const op = c.u8();
     switch (op) {
-      case 1: {
+      case 1:
+      case OP_MOVE: {
+        if (op === OP_MOVE && !compaction) throw new MalformedPayload(`move op outside a compaction record at +${c.pos - 1}`);
         const id = c.f64();
         const n = c.u32();
         const containers: string[] = [];
@@ -77,7 +80,8 @@ function decodeBatch(c: Cursor, visitor: RecordVisitor): void {
         const expiration = c.f64();
         const length = c.u32();
         c.need(length);
-        visitor.add(id, containers, priority, expiration, c.fileOffset + c.pos, length);
+        if (op === 1) visitor.add(id, containers, priority, expiration, c.fileOffset + c.pos, length);
+        else visitor.move(id, containers, priority, expiration, c.fileOffset + c.pos, length);
         c.pos += length;
         break;
       }
@@ -123,9 +127,15 @@ export function decodePayload(payload: Buffer, fileOffset: number, visitor: Reco
   const c = new Cursor(payload, fileOffset);
   try {
     const kind = c.u8();
-    if (kind === KIND_BATCH) decodeBatch(c, visitor);
+    if (kind === KIND_BATCH) decodeBatch(c, visitor, false);
     else if (kind === KIND_CHECKPOINT) decodeCheckpoint(c, visitor);
-    else return `unknown record kind ${kind}`;
+    else if (kind === KIND_COMPACTION) {
+      const victim = c.u32();
+      const flags = c.u8();
+      decodeBatch(c, visitor, true);
+      // After its ops: the victim is deletable only once the moves above are in the index.
+      if ((flags & COMPACTION_FINAL) !== 0) visitor.compacted(victim);
+    } else return `unknown record kind ${kind}`;
     if (c.pos !== payload.length) return `${payload.length - c.pos} trailing bytes in record`;
     return undefined;
   } catch (e) {
@@ -134,7 +144,7 @@ export function decodePayload(payload: Buffer, fileOffset: number, visitor: Reco
   }
 }
 
-/** True when `payload` starts with a batch record kind (as opposed to a checkpoint). */
+/** True when `payload` is a data record (a batch or a compaction), as opposed to a checkpoint. */
 export function isBatchPayload(payload: Buffer): boolean {
-  return payload[0] === KIND_BATCH;
+  return payload[0] !== KIND_CHECKPOINT;
 }
