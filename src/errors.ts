@@ -29,6 +29,8 @@ export const ErrorCodes = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   SESSION_CLOSED: 'SESSION_CLOSED',
   BROKER_STOPPING: 'BROKER_STOPPING',
+  /** A store, temp or memory limit refused a send (sendFailIfNoSpace). */
+  RESOURCE_LIMIT: 'RESOURCE_LIMIT',
   // store
   STORE_IO: 'STORE_IO',
   STORE_CORRUPT: 'STORE_CORRUPT',

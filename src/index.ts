@@ -6,13 +6,16 @@
  *   ...
  *   await broker.stop();
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from './log.js';
 import { Broker } from './broker/broker.js';
 import type { FerryConfig } from './config/types.js';
 import { StompHead } from './protocols/stomp/head.js';
 import { createStore } from './store/index.js';
+import { measureMachine, resolveLimits } from './config/limits.js';
+import { StatusWriter } from './status.js';
 import { startListener } from './transport/listeners.js';
 import type { BoundListener } from './transport/api.js';
 
@@ -30,6 +33,20 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
+/** Sub-directory of the data directory holding the temp store (non-persistent spill). */
+const TEMP_DIRECTORY = 'tmp';
+/** Usage snapshot `ferrymq status` reads, rewritten every few seconds. */
+export const STATUS_FILE = 'status.json';
+
+/** Bytes of the files directly in `dir` (0 when it does not exist). */
+function directorySize(dir: string): number {
+  try {
+    return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  } catch {
+    return 0;
+  }
+}
+
 export interface CreateBrokerOptions {
   readonly logger?: Logger;
 }
@@ -39,7 +56,21 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
   const owned = options.logger ? undefined : createLogger(config);
   const logger = options.logger ?? (owned as NonNullable<typeof owned>).logger;
   mkdirSync(config.broker.dataDirectory, { recursive: true });
-  const store = createStore(config.store, config.broker.dataDirectory, logger.child({ component: 'store' }));
+  const dataDir = config.broker.dataDirectory;
+  const store = createStore(config.store, dataDir, logger.child({ component: 'store' }));
+  // Free disk counts the journal already there as usable: it is this broker's own data, and the
+  // auto store limit must not shrink below it after a restart.
+  const machine = measureMachine(dataDir);
+  const limits = resolveLimits(config.limits, dataDir, { ...machine, freeDisk: machine.freeDisk + directorySize(join(dataDir, 'journal')) });
+  for (const w of limits.warnings) logger.warn(w);
+  logger.info({ memory: limits.memory, store: limits.store, temp: limits.temp, derived: limits.derived }, 'resource limits');
+  // Non-persistent spill: a throw-away journal, emptied at every start.
+  const tempDir = join(dataDir, TEMP_DIRECTORY);
+  let tempStore;
+  if (config.store.type === 'journal') {
+    rmSync(tempDir, { recursive: true, force: true });
+    tempStore = createStore({ type: 'journal', journal: { ...config.store.journal, sync: false } }, tempDir, logger.child({ component: 'temp-store' }));
+  }
   const core = new Broker({
     name: config.broker.name,
     store,
@@ -47,6 +78,8 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
     queuePrefetch: config.destinations.queuePrefetch,
     topicPrefetch: config.destinations.topicPrefetch,
     policies: config.policies,
+    limits,
+    tempStore,
   });
   await core.start();
   const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));
@@ -63,6 +96,8 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
     await owned?.close();
     throw err;
   }
+  const status = new StatusWriter(join(dataDir, STATUS_FILE), core, () => bound.reduce((n, b) => n + b.connections(), 0), limits);
+  status.start();
   let stopped: Promise<void> | undefined;
   return {
     config,
@@ -70,6 +105,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
     listeners: bound.map((b) => ({ uri: b.uri, scheme: b.scheme, host: b.host, port: b.port })),
     stop: () =>
       (stopped ??= (async () => {
+        status.stop();
         await Promise.all(bound.map((b) => b.close()));
         stomp.closeAll();
         await core.stop();

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { FerryError, ErrorCodes } from '../errors.js';
-import type { ContainerName, DurableSubscriptionRecord, MessageStore, StoreOp } from '../store/api.js';
+import type { ContainerName, DurableSubscriptionRecord, MessageStore, RecoveredMessage, StoreOp } from '../store/api.js';
 import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 import { destinationKey, isTopicKind, type Destination, type Message } from './message.js';
@@ -26,6 +26,10 @@ export interface BrokerOptions {
   readonly queuePrefetch: number;
   readonly topicPrefetch: number;
   readonly policies?: readonly DestinationPolicy[] | undefined;
+  /** Resolved limits in bytes (see config/limits.ts); absent = unlimited (embedding, tests). */
+  readonly limits?: { readonly memory: number; readonly store: number; readonly temp: number } | undefined;
+  /** Where non-persistent messages spill over the memory limit; absent = they stay in memory. */
+  readonly tempStore?: MessageStore | undefined;
 }
 
 /** How often queues nobody consumes from are swept for expired messages. */
@@ -37,6 +41,24 @@ export const DLQ_FAILURE_CAUSE = 'dlqDeliveryFailureCause';
 
 /** Recovery reads message bodies in batches of this many (bounded memory, few round trips). */
 const RECOVERY_READ_BATCH = 2000;
+/** Bytes counted per message besides its stored data (entry, headers decoded into objects). */
+const ENTRY_OVERHEAD = 256;
+/** While producers wait for store/temp space, usage is re-checked this often. */
+const SPACE_CHECK_MS = 100;
+
+interface SpaceWaiter {
+  readonly persistent: boolean;
+  readonly proceed: () => void;
+  readonly fail: (err: FerryError) => void;
+  timer: NodeJS.Timeout | undefined;
+  done: boolean;
+}
+
+/** One message a browser will show: where it is pending. */
+export interface BrowseItem {
+  readonly queue: DispatchQueue;
+  readonly entry: QueueEntry;
+}
 
 /** A resolved destination of a send: where the entry goes and whether the store holds it. */
 export interface Target {
@@ -84,6 +106,15 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   private stopping = false;
   readonly policies: PolicyMap;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Bytes of message data held in memory by all dispatch queues. */
+  memoryUsed = 0;
+  readonly limits: { readonly memory: number; readonly store: number; readonly temp: number };
+  private readonly tempStore: MessageStore | undefined;
+  private pendingTempAcks: StoreOp[] = [];
+  private tempAckScheduled = false;
+  /** Sends waiting for store/temp space (producer flow control), oldest first. */
+  private readonly spaceWaiters: SpaceWaiter[] = [];
+  private spaceTimer: NodeJS.Timeout | undefined;
   /** Messages held for scheduled delivery (AMQ_SCHEDULED_*). */
   readonly scheduled: ScheduledJobs;
   private scheduledIds = 0;
@@ -96,6 +127,8 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     this.topicPrefetch = opts.topicPrefetch;
     this.instanceId = `${opts.name}-${Date.now().toString(36)}`;
     this.policies = new PolicyMap(opts.policies ?? []);
+    this.limits = opts.limits ?? { memory: Infinity, store: Infinity, temp: Infinity };
+    this.tempStore = opts.tempStore;
     this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
   }
 
@@ -103,34 +136,37 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   async start(): Promise<void> {
     const t0 = Date.now();
     const state = await this.store.open();
+    if (this.tempStore) await this.tempStore.open();
     this.seq = Math.max(this.seq, state.nextId);
     for (const d of state.destinations) {
       if (d.startsWith('queue://')) this.ensureQueue(d.slice(8), false);
       else if (d.startsWith('topic://')) this.ensureTopic('topic', d.slice(8));
     }
     for (const rec of state.subscriptions) this.createDurable(rec, null);
+    // Pending messages come back paged out (metadata only): bodies are read as consumers need
+    // them, so a large backlog recovers fast and within the memory limit. Scheduled jobs are
+    // read at once (their schedule is in the message).
     const msgs = state.messages;
-    for (let i = 0; i < msgs.length; i += RECOVERY_READ_BATCH) {
-      const slice = msgs.slice(i, i + RECOVERY_READ_BATCH);
-      const datas = await this.store.read(slice.map((r) => r.id));
-      for (let k = 0; k < slice.length; k++) {
-        const rec = slice[k]!;
-        const message = decodeMessage(datas[k]!);
-        for (const container of rec.containers) {
-          const queue =
-            container === SCHEDULER_CONTAINER
-              ? this.scheduled
-              : container.startsWith('queue://')
-                ? this.ensureQueue(container.slice(8), false)
-                : this.durables.get(container);
-          if (!queue) {
-            this.log.warn({ container, id: rec.id }, 'recovered message for an unknown container; dropping it');
-            this.storeAck(container, rec.id);
-            continue;
-          }
-          queue.enqueue(new QueueEntry(rec.id, this.physicalCopy(message, container, queue), true));
+    const jobs: RecoveredMessage[] = [];
+    for (const rec of msgs) {
+      for (const container of rec.containers) {
+        if (container === SCHEDULER_CONTAINER) {
+          jobs.push(rec);
+          continue;
         }
+        const queue = container.startsWith('queue://') ? this.ensureQueue(container.slice(8), false) : this.durables.get(container);
+        if (!queue) {
+          this.log.warn({ container, id: rec.id }, 'recovered message for an unknown container; dropping it');
+          this.storeAck(container, rec.id);
+          continue;
+        }
+        queue.enqueue(new QueueEntry(rec.id, null, true, { priority: rec.priority, expiration: rec.expiration, size: rec.size + ENTRY_OVERHEAD }));
       }
+    }
+    for (let i = 0; i < jobs.length; i += RECOVERY_READ_BATCH) {
+      const slice = jobs.slice(i, i + RECOVERY_READ_BATCH);
+      const datas = await this.store.read(slice.map((r) => r.id));
+      for (let k = 0; k < slice.length; k++) this.scheduled.enqueue(new QueueEntry(slice[k]!.id, decodeMessage(datas[k]!), true));
     }
     this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
     this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
@@ -170,7 +206,10 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
     for (const s of [...this.sessions]) s.close(reason);
     await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
+    for (const w of this.spaceWaiters.splice(0)) w.fail(reason);
     await this.store.close();
+    await this.tempStore?.close();
   }
 
   sessionClosed(s: Session): void {
@@ -333,21 +372,134 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   }
 
   /** Messages a browser sees now: pending entries of the named queues, in dispatch order. */
-  browseSnapshot(parts: readonly Destination[], selector: Selector | null): Message[] {
-    const out: Message[] = [];
+  browseSnapshot(parts: readonly Destination[]): BrowseItem[] {
+    const out: BrowseItem[] = [];
     const now = Date.now();
     for (const d of parts) {
       const pattern = new NamePattern(d.name);
-      for (const [key, q] of this.queues) {
+      for (const [key, queue] of this.queues) {
         if (!key.startsWith(`${d.kind}://`) || !pattern.matches(key.slice(d.kind.length + 3))) continue;
-        for (const e of q.pending.toArray()) {
-          const m = e.message;
-          if (m.expiration !== 0 && m.expiration <= now) continue;
-          if (selector === null || selector.matches(m)) out.push(m);
-        }
+        for (const entry of queue.pending.toArray()) if (entry.expiration === 0 || entry.expiration > now) out.push({ queue, entry });
       }
     }
     return out;
+  }
+
+  // ---- memory, paging, spilling ----
+
+  memoryDelta(bytes: number): void {
+    this.memoryUsed += bytes;
+  }
+
+  memoryFull(): boolean {
+    return this.memoryUsed >= this.limits.memory;
+  }
+
+  pageIn(queue: DispatchQueue, entries: QueueEntry[], done: () => void): void {
+    const fromStore = entries.filter((e) => !e.spilled);
+    const fromTemp = entries.filter((e) => e.spilled);
+    const fill = async (list: QueueEntry[], store: MessageStore | undefined): Promise<void> => {
+      if (list.length === 0 || !store) return;
+      const datas = await store.read(list.map((e) => e.seq));
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        const m = this.physicalCopy(decodeMessage(datas[i]!), queue.container, queue);
+        e.message = m;
+        if (m.redeliveryCount > e.redeliveries) e.redeliveries = m.redeliveryCount;
+      }
+    };
+    Promise.all([fill(fromStore, this.store), fill(fromTemp, this.tempStore)]).then(done, (err: unknown) => {
+      this.log.error({ err, container: queue.container }, 'paging messages in failed');
+      done();
+    });
+  }
+
+  spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void {
+    const m = e.message;
+    if (!this.tempStore || m === null || this.tempStore.usage().bytes >= this.limits.temp) return done(false);
+    const op: StoreOp = { op: 'add', id: e.seq, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
+    this.tempStore.append([op], (err) => {
+      if (err) this.log.warn({ err: err.message }, 'spilling a non-persistent message to the temp store failed; it stays in memory');
+      done(!err);
+    });
+  }
+
+  tempAck(container: string, id: number): void {
+    if (!this.tempStore) return;
+    this.pendingTempAcks.push({ op: 'ack', container, id });
+    if (this.tempAckScheduled) return;
+    this.tempAckScheduled = true;
+    setImmediate(() => {
+      this.tempAckScheduled = false;
+      const ops = this.pendingTempAcks;
+      this.pendingTempAcks = [];
+      this.tempStore?.append(ops, () => undefined);
+    });
+  }
+
+  // ---- producer flow control (store and temp limits) ----
+
+  /** Sends waiting for store/temp space right now. */
+  get blockedSends(): number {
+    return this.spaceWaiters.length;
+  }
+
+  /** Bytes used of each limited resource, for status and stats. */
+  usage(): { memory: number; store: number; temp: number } {
+    return { memory: this.memoryUsed, store: this.store.usage().bytes, temp: this.tempStore?.usage().bytes ?? 0 };
+  }
+
+  /**
+   * Is there room for this message? Persistent messages need store space; non-persistent ones
+   * need temp space only when memory is full (they would spill).
+   */
+  private hasSpace(persistent: boolean): boolean {
+    if (persistent) return this.store.usage().bytes < this.limits.store;
+    if (!this.memoryFull()) return true;
+    return this.tempStore !== undefined && this.tempStore.usage().bytes < this.limits.temp;
+  }
+
+  /**
+   * Runs `proceed` now if there is space for the message, else waits (producer flow control: the
+   * head stops reading that producer while its sends are unanswered) or fails per the policy's
+   * sendFailIfNoSpace / sendFailIfNoSpaceAfterTimeout.
+   */
+  admit(m: Message, proceed: () => void, fail: (err: FerryError) => void): void {
+    if (this.spaceWaiters.length === 0 && this.hasSpace(m.persistent)) return proceed();
+    const p = this.policies.resolve(m.destination);
+    const what = m.persistent ? `store limit (${this.limits.store} bytes)` : `temp limit (${this.limits.temp} bytes)`;
+    if (p.sendFailIfNoSpace) {
+      return fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: message refused (sendFailIfNoSpace)`));
+    }
+    const w: SpaceWaiter = { persistent: m.persistent, proceed, fail, timer: undefined, done: false };
+    if (p.sendFailIfNoSpaceAfterTimeout > 0) {
+      w.timer = setTimeout(() => {
+        if (w.done) return;
+        w.done = true;
+        const i = this.spaceWaiters.indexOf(w);
+        if (i >= 0) this.spaceWaiters.splice(i, 1);
+        fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: no space within ${p.sendFailIfNoSpaceAfterTimeout} ms`));
+      }, p.sendFailIfNoSpaceAfterTimeout);
+    }
+    if (this.spaceWaiters.length === 0) this.log.warn({ usage: this.usage(), limits: this.limits }, 'producers blocked: waiting for space');
+    this.spaceWaiters.push(w);
+    this.spaceTimer ??= setInterval(() => this.releaseWaiters(), SPACE_CHECK_MS);
+  }
+
+  /** Lets waiting sends through, oldest first, while there is space for them. */
+  private releaseWaiters(): void {
+    while (this.spaceWaiters.length > 0) {
+      const w = this.spaceWaiters[0]!;
+      if (!w.done && !this.hasSpace(w.persistent)) return;
+      this.spaceWaiters.shift();
+      if (w.done) continue;
+      w.done = true;
+      if (w.timer) clearTimeout(w.timer);
+      w.proceed();
+    }
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
+    this.spaceTimer = undefined;
+    this.log.info({ usage: this.usage() }, 'producers unblocked');
   }
 
   /** Drops (or dead-letters) expired messages of every queue and durable subscription. */
@@ -362,6 +514,11 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
    */
   deadLetter(queue: DispatchQueue, e: QueueEntry, reason: string): void {
     const m = e.message;
+    if (m === null) {
+      this.log.warn({ container: queue.container, id: e.seq, reason }, 'could not read an undeliverable message back; discarding it');
+      queue.completed(e);
+      return;
+    }
     const origin = m.destination.kind === 'temp-queue' || m.destination.kind === 'temp-topic' ? undefined : m.destination;
     const dlqName = origin ? deadLetterQueueName(queue.policy, origin) : undefined;
     if (dlqName === undefined || queue.container === `queue://${dlqName}`) {
@@ -373,11 +530,13 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     const properties = new Map(m.properties ?? []);
     properties.set(ORIGINAL_DESTINATION, { type: 'string', value: `${m.destination.kind}://${m.destination.name}` });
     properties.set(DLQ_FAILURE_CAUSE, { type: 'string', value: reason });
-    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties };
+    // ActiveMQ (RegionBroker.sendToDeadLetterQueue) clears the expiration of the dead-letter copy:
+    // kept, an expired message would expire again in the DLQ, unread.
+    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties, expiration: 0 };
     const dlq = this.ensureQueue(dlqName);
     const seq = this.nextSeq();
     const ops: StoreOp[] = [];
-    if (m.persistent) ops.push({ op: 'add', id: seq, containers: [dlq.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(copy) });
+    if (m.persistent) ops.push({ op: 'add', id: seq, containers: [dlq.container], priority: m.priority, expiration: copy.expiration, data: encodeMessage(copy) });
     if (e.stored) ops.push({ op: 'ack', container: queue.container, id: e.seq });
     this.log.info({ from: queue.container, to: dlq.container, messageId: m.messageId, reason }, 'dead-lettering message');
     const move = (): void => dlq.enqueue(new QueueEntry(seq, copy, m.persistent));

@@ -90,6 +90,10 @@ export class Session implements BrokerSession, ConsumerOwner {
       t.sends.push(message);
       return done();
     }
+    this.broker.admit(message, () => this.sendNow(message, done), done);
+  }
+
+  private sendNow(message: Message, done: Done): void {
     const targets = this.broker.route(message);
     if (targets instanceof FerryError) return done(targets);
     const sends: RoutedSend[] = [{ message, seq: this.broker.nextSeq(), targets }];
@@ -183,7 +187,7 @@ export class Session implements BrokerSession, ConsumerOwner {
 
   private subscribeBrowser(spec: SubscribeSpec, parts: Destination[], selector: Selector | null, sink: DeliverySink): FerryError | undefined {
     if (parts.some((d) => isTopicKind(d.kind))) return new FerryError(ErrorCodes.INVALID_DESTINATION, 'only queues can be browsed');
-    const cursor = new BrowseCursor(this.broker.browseSnapshot(parts, selector), spec.id, sink, () => this.nextAckId());
+    const cursor = new BrowseCursor(this.broker.browseSnapshot(parts), selector, spec.id, sink, () => this.nextAckId());
     this.subs.set(spec.id, { consumer: undefined, topicSubs: [], durable: undefined, browser: cursor, watchesQueues: false });
     cursor.pump();
     return undefined;

@@ -2,7 +2,10 @@
  * `ferrymq stop`, `ferrymq status` and `ferrymq check-config`: the commands that act on a broker
  * (or a config file) from the outside. They never load the broker code.
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { StatusSnapshot } from '../status.js';
 import { loadConfigFile } from '../config/load.js';
 import type { ListenerConfig } from '../config/types.js';
 import { ExitCode, type CliOptions } from './args.js';
@@ -13,6 +16,8 @@ import { isProcessAlive, pidFilePath, readPidFile } from './pid-file.js';
 export const STOP_WAIT_MS = 10_000;
 /** Poll interval while waiting: short enough to return promptly, long enough to stay idle. */
 const STOP_POLL_MS = 100;
+/** The usage snapshot the broker writes (src/status.ts; same name as index.ts STATUS_FILE). */
+const STATUS_FILE_NAME = 'status.json';
 /** A listener that does not accept within this is not serving (status). */
 const CONNECT_PROBE_TIMEOUT_MS = 2_000;
 
@@ -69,7 +74,39 @@ export async function runStatus(options: CliOptions): Promise<number> {
     }
   }
   console.log(`running (pid ${pid})`);
+  printUsage(config.broker.dataDirectory);
   return ExitCode.OK;
+}
+
+/** Usage lines from the broker's status.json (written every 2 s), when it is there. */
+function printUsage(dataDirectory: string): void {
+  let s: StatusSnapshot;
+  try {
+    s = JSON.parse(readFileSync(join(dataDirectory, STATUS_FILE_NAME), 'utf8')) as StatusSnapshot;
+  } catch {
+    return;
+  }
+  const line = (name: string, used: number, limit: number): string =>
+    `  ${name.padEnd(7)} ${formatBytes(used).padStart(10)} of ${formatBytes(limit).padEnd(10)} (${limit > 0 && Number.isFinite(limit) ? ((100 * used) / limit).toFixed(1) : '0.0'}%)`;
+  console.log(line('memory', s.usage.memory, s.limits.memory));
+  console.log(line('store', s.usage.store, s.limits.store));
+  console.log(line('temp', s.usage.temp, s.limits.temp));
+  console.log(`  connections ${s.connections}, queues ${s.queues}, topics ${s.topics}, durable subscriptions ${s.durableSubscriptions}`);
+  console.log(`  pending messages ${s.pendingMessages} (${s.pagedOutMessages} paged out), scheduled jobs ${s.scheduledJobs}, blocked sends ${s.blockedSends}`);
+  console.log(`  as of ${s.updated}`);
+}
+
+/** 1536 -> "1.5 KiB". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return 'unlimited';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 export function runCheckConfig(file: string): number {

@@ -47,6 +47,10 @@ export const DEFAULT_HEARTBEAT_RECEIVE = 10_000;
 export const DEFAULT_HEARTBEAT_GRACE_FACTOR = 2;
 /** ActiveMQ's connectAttemptTimeout default (30 s): a socket that never sends CONNECT is closed. */
 export const DEFAULT_CONNECT_TIMEOUT = 30_000;
+/** Unanswered SEND bytes per connection before the broker stops reading it: enough to keep a
+ *  fast producer's pipeline full (group commit), small enough that 1000 connections cannot
+ *  buffer gigabytes (ActiveMQ's producerWindowSize is 1mb; STOMP has no window, so we hold it). */
+export const DEFAULT_PRODUCER_WINDOW = 4 * MB;
 
 // --- store --------------------------------------------------------------------------------------
 

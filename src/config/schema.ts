@@ -51,6 +51,12 @@ export const stompSchema = object(
       min: 100,
       description: 'Time a new connection has to send CONNECT/STOMP before it is closed.',
     }),
+    producerWindow: size({
+      default: D.DEFAULT_PRODUCER_WINDOW,
+      min: 1 * KB,
+      max: MAX_BUFFER_SIZE,
+      description: 'Bytes of SENDs one connection may have in flight (not yet stored); past it the broker stops reading that connection until they complete.',
+    }),
   },
   { description: 'STOMP protocol limits and timers (listener URIs may override the limits).' },
 );

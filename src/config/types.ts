@@ -37,6 +37,11 @@ export interface StompConfig {
   readonly heartbeatGraceFactor: number;
   /** Time a new connection has to send CONNECT, ms. */
   readonly connectTimeout: number;
+  /**
+   * Bytes of SENDs one connection may have in flight (not yet stored or accepted); past it the
+   * broker stops reading that connection until they complete (producer flow control).
+   */
+  readonly producerWindow: number;
 }
 
 export interface JournalConfig {

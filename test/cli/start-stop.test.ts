@@ -46,7 +46,12 @@ test('cli: start, status, a refused second start, stop, status', async () => {
     assert.equal(readFileSync(join(data, 'ferrymq.pid'), 'utf8'), `${broker.child.pid}\n`);
 
     const status = await runCli(['status', '--config', config]);
-    assert.deepEqual([status.code, status.stdout], [0, `running (pid ${broker.child.pid})\n`]);
+    assert.equal(status.code, 0);
+    const lines = status.stdout.split('\n');
+    assert.equal(lines[0], `running (pid ${broker.child.pid})`);
+    // Usage from the broker's status.json: every limit is shown with its current use.
+    for (const name of ['memory', 'store', 'temp']) assert.match(status.stdout, new RegExp(`^  ${name} +\\d[^\\n]* of [^\\n]*\\(\\d+\\.\\d%\\)$`, 'm'));
+    assert.match(status.stdout, /^  connections \d+, queues \d+/m);
 
     const second = await runCli(['start', '--config', config]);
     assert.equal(second.code, 1);

@@ -52,6 +52,7 @@ test('config: an empty file gives every default, with named constants', async ()
     heartbeatReceive: 10_000,
     heartbeatGraceFactor: 2,
     connectTimeout: 30_000,
+    producerWindow: D.DEFAULT_PRODUCER_WINDOW,
   });
   assert.deepEqual(config.store, { type: 'journal', journal: { segmentSize: 32 * 1024 * 1024, sync: true } });
   assert.deepEqual(config.destinations, { queuePrefetch: D.DEFAULT_QUEUE_PREFETCH, topicPrefetch: 32766 });
@@ -126,7 +127,7 @@ test('config: an unknown key is reported with file, line, column and key path', 
   const path = await file('unknown.yaml', 'broker:\n  name: hub\n\nstomp:\n  maxFrameSize: 1mb\n  maxFramSize: 2mb\n');
   const e = configError(() => loadConfigFile(path, {}));
   assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
-  assert.deepEqual(e.problems, [`${path}:6:3: stomp.maxFramSize: unknown key "maxFramSize" (expected maxFrameSize, maxHeaders, maxHeaderLength, heartbeatSend, heartbeatReceive, heartbeatGraceFactor, connectTimeout)`]);
+  assert.deepEqual(e.problems, [`${path}:6:3: stomp.maxFramSize: unknown key "maxFramSize" (expected maxFrameSize, maxHeaders, maxHeaderLength, heartbeatSend, heartbeatReceive, heartbeatGraceFactor, connectTimeout, producerWindow)`]);
   assert.equal(e.message, e.problems[0]);
 });
 

@@ -4,6 +4,7 @@
  * queues push to it only while canTake() is true.
  */
 import type { AckMode, DeliverySink } from '../api.js';
+import type { Message } from '../message.js';
 import type { Selector } from '../selectors/index.js';
 import { DONE, IN_FLIGHT, type QueueEntry } from './entry.js';
 import type { DispatchQueue } from './dispatch-queue.js';
@@ -66,7 +67,8 @@ export class Consumer {
       this.outstanding++;
     }
     const ok = this.sink.deliver({
-      message: entry.message,
+      // Dispatch pages a message in before it picks a consumer for it.
+      message: entry.message as Message,
       subscriptionId: this.id,
       ackId,
       redelivered: redeliveryCount > 0,

@@ -3,11 +3,16 @@
  * pushes them to attached consumers that have credit: round-robin among the highest-priority
  * consumers, honouring exclusive consumers, selectors and message groups (JMSXGroupID sticks to
  * one consumer until it leaves or JMSXGroupSeq -1 closes the group).
+ *
+ * Memory: entries hold their message while it fits the memory limits. Over a limit a new pending
+ * entry pages out (persistent: it is in the store already; non-persistent: spilled to the temp
+ * store) and keeps only its metadata. Dispatch pages messages back in, in order, in batches, as
+ * consumers have room for them: the oldest stay in memory, the newest wait on disk.
  */
 import { DONE, PENDING, type QueueEntry } from './entry.js';
 import { PendingList } from './pending-list.js';
 import type { Consumer } from './consumer.js';
-import type { Destination } from '../message.js';
+import type { Destination, Message } from '../message.js';
 import { redeliveryDelay, type ResolvedPolicy } from '../policies/policy-map.js';
 
 /** What a queue needs from the broker. */
@@ -16,7 +21,24 @@ export interface QueueHooks {
   storeAck(container: string, id: number): void;
   /** Moves an entry (already out of pending/in-flight) to its dead-letter queue, or discards it. */
   deadLetter(queue: DispatchQueue, e: QueueEntry, reason: string): void;
+  /** Broker-wide memory accounting: bytes of message data now held (+) or released (-). */
+  memoryDelta(bytes: number): void;
+  /** The broker-wide memory limit is reached. */
+  memoryFull(): boolean;
+  /** Reads paged-out messages back (store or temp store) into `entries[i].message`, then `done`. */
+  pageIn(queue: DispatchQueue, entries: QueueEntry[], done: () => void): void;
+  /** Writes a non-persistent entry to the temp store; false when it could not (no temp store, full, error). */
+  spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void;
+  /** Removes a spilled copy from the temp store. */
+  tempAck(container: string, id: number): void;
 }
+
+/** Page in at most this many messages per read: keeps the overshoot past the memory limit small. */
+const PAGE_IN_BATCH = 200;
+/** ... and at most this many bytes. */
+const PAGE_IN_BYTES = 4 * 1024 * 1024;
+/** After a failed page-in, retry dispatch this much later instead of spinning. */
+const PAGE_IN_RETRY_MS = 1000;
 
 /** ActiveMQ closes a message group when a message carries JMSXGroupSeq -1. */
 const GROUP_CLOSE_SEQ = -1;
@@ -39,6 +61,11 @@ export class DispatchQueue {
   deadLettered = 0;
   /** Entries waiting out a redelivery delay (not pending, not in flight). */
   private delayed = 0;
+  /** Bytes of message data this queue holds in memory (pending and in flight). */
+  memoryUsed = 0;
+  /** Entries paged out (pending without their message in memory). */
+  pagedOut = 0;
+  private pagingIn = false;
 
   constructor(
     /** Store container name: `queue://x`, `sub://client:name`, or a private name for non-durable subs. */
@@ -78,8 +105,57 @@ export class DispatchQueue {
   enqueue(e: QueueEntry): void {
     if (this.closed) return;
     this.enqueued++;
+    this.hold(e);
+    if (e.message === null) this.pagedOut++;
     this.pending.push(e);
     this.dispatch();
+    if (e.state === PENDING && e.message !== null && this.overMemory()) this.pageOut(e);
+  }
+
+  /** Over the broker-wide limit or this destination's own memoryLimit. */
+  overMemory(): boolean {
+    const own = this.policy.memoryLimit;
+    return this.hooks.memoryFull() || (own !== undefined && this.memoryUsed > own);
+  }
+
+  private hold(e: QueueEntry): void {
+    if (e.message === null || e.counted) return;
+    e.counted = true;
+    this.memoryUsed += e.size;
+    this.hooks.memoryDelta(e.size);
+  }
+
+  private release(e: QueueEntry): void {
+    if (!e.counted) return;
+    e.counted = false;
+    this.memoryUsed -= e.size;
+    this.hooks.memoryDelta(-e.size);
+  }
+
+  /** Drops a pending entry's message from memory: it stays in the store, or spills to temp. */
+  private pageOut(e: QueueEntry): void {
+    if (e.busy || e.message === null) return;
+    if (e.stored || e.spilled) {
+      e.message = null;
+      this.pagedOut++;
+      this.release(e);
+      return;
+    }
+    e.busy = true;
+    this.hooks.spill(this, e, (ok) => {
+      e.busy = false;
+      if (!ok) return;
+      e.spilled = true;
+      if (e.state === DONE) {
+        // Delivered and finished while the spill was being written.
+        e.spilled = false;
+        this.hooks.tempAck(this.container, e.seq);
+      } else if (e.state === PENDING && !this.closed && e.message !== null) {
+        e.message = null;
+        this.pagedOut++;
+        this.release(e);
+      }
+    });
   }
 
   /**
@@ -134,13 +210,28 @@ export class DispatchQueue {
   /** An entry left for good (acked, expired, or delivered in auto-ack mode). */
   completed(e: QueueEntry, writeAck = true): void {
     this.dequeued++;
+    this.release(e);
+    if (e.message === null) this.pagedOut--;
+    if (e.spilled) {
+      e.spilled = false;
+      this.hooks.tempAck(this.container, e.seq);
+    }
     if (writeAck && e.stored && !this.closed) this.hooks.storeAck(this.container, e.seq);
   }
 
   /** Drops every pending entry (destination deleted, subscription removed). */
   close(): QueueEntry[] {
     this.closed = true;
-    return this.pending.drain();
+    const drained = this.pending.drain();
+    for (const e of drained) {
+      this.release(e);
+      if (e.spilled) {
+        e.spilled = false;
+        this.hooks.tempAck(this.container, e.seq);
+      }
+    }
+    this.pagedOut = 0;
+    return drained;
   }
 
   dispatch(): void {
@@ -166,13 +257,27 @@ export class DispatchQueue {
     if (this.pending.size === 0 || this.consumers.length === 0) return false;
     const simple = this.selectorConsumers === 0 && this.groups.size === 0;
     const now = Date.now();
-    return this.pending.scan((e) => {
-      const m = e.message;
-      if (m.expiration !== 0 && m.expiration <= now) {
+    // Paged-out entries met by the scan: read back as one batch, in order; nothing after the
+    // first of them is dispatched meanwhile (order is kept).
+    let batch: QueueEntry[] | undefined;
+    let batchBytes = 0;
+    const again = this.pending.scan((e) => {
+      if (e.expiration !== 0 && e.expiration <= now) {
         this.expire(e);
         return true;
       }
-      const c = this.pick(e);
+      const m = e.message;
+      if (m === null || batch !== undefined) {
+        if (m !== null || e.busy) return true;
+        if (batch === undefined) {
+          if (this.pagingIn || !this.anyCanTake()) return false;
+          batch = [];
+        }
+        batch.push(e);
+        batchBytes += e.size;
+        return batch.length < PAGE_IN_BATCH && batchBytes < PAGE_IN_BYTES;
+      }
+      const c = this.pick(e, m);
       if (!c) {
         // With no selectors and no groups, nobody can take anything: stop. Otherwise a later
         // entry may still suit some consumer with credit.
@@ -182,6 +287,45 @@ export class DispatchQueue {
       c.take(e, this);
       return true;
     });
+    if (batch) this.startPageIn(batch);
+    return again;
+  }
+
+  /** Reads a batch of paged-out entries back, then dispatches again. */
+  private startPageIn(batch: QueueEntry[]): void {
+    this.pagingIn = true;
+    for (const e of batch) e.busy = true;
+    this.hooks.pageIn(this, batch, () => {
+      this.pagingIn = false;
+      let failed = false;
+      for (const e of batch) {
+        e.busy = false;
+        if (e.message === null) failed = true;
+        else if (e.state !== DONE) {
+          this.pagedOut--;
+          this.hold(e);
+        }
+      }
+      if (failed) setTimeout(() => this.dispatch(), PAGE_IN_RETRY_MS).unref();
+      else this.dispatch();
+    });
+  }
+
+  /** Reads entries' messages back for a browser (they stay pending). */
+  loadForBrowse(entries: QueueEntry[], done: () => void): void {
+    const todo = entries.filter((e) => e.message === null && !e.busy);
+    if (todo.length === 0) return done();
+    for (const e of todo) e.busy = true;
+    this.hooks.pageIn(this, todo, () => {
+      for (const e of todo) {
+        e.busy = false;
+        if (e.message !== null && e.state !== DONE) {
+          this.pagedOut--;
+          this.hold(e);
+        }
+      }
+      done();
+    });
   }
 
   /** Takes an expired pending entry out: dropped, or dead-lettered when the policy says so. */
@@ -189,8 +333,10 @@ export class DispatchQueue {
     this.pending.remove(e);
     e.state = DONE;
     this.expired++;
-    if (this.policy.expiredToDeadLetter) this.hooks.deadLetter(this, e, 'expired');
-    else this.completed(e);
+    if (!this.policy.expiredToDeadLetter) return this.completed(e);
+    if (e.message !== null) return this.hooks.deadLetter(this, e, 'expired');
+    // Paged out: read it back first (the dead-letter copy needs its body).
+    this.hooks.pageIn(this, [e], () => this.hooks.deadLetter(this, e, 'expired'));
   }
 
   /** Removes expired pending entries (periodic sweep: queues nobody consumes from). */
@@ -198,7 +344,7 @@ export class DispatchQueue {
     if (this.closed || this.pending.size === 0) return;
     const expired: QueueEntry[] = [];
     this.pending.scan((e) => {
-      const x = e.message.expiration;
+      const x = e.expiration;
       if (x !== 0 && x <= now) expired.push(e);
       return true;
     });
@@ -210,37 +356,37 @@ export class DispatchQueue {
     return false;
   }
 
-  private pick(e: QueueEntry): Consumer | undefined {
-    const groupId = e.message.groupId;
+  private pick(e: QueueEntry, m: Message): Consumer | undefined {
+    const groupId = m.groupId;
     if (groupId !== undefined) {
       const owner = this.groups.get(groupId);
       if (owner) {
-        if (!owner.canTake() || (owner.selector && !owner.selector.matches(e.message))) return undefined;
-        if (e.message.groupSeq === GROUP_CLOSE_SEQ) this.groups.delete(groupId);
+        if (!owner.canTake() || (owner.selector && !owner.selector.matches(m))) return undefined;
+        if (m.groupSeq === GROUP_CLOSE_SEQ) this.groups.delete(groupId);
         return owner;
       }
     }
-    const c = this.exclusiveConsumers > 0 ? this.pickExclusive(e) : this.pickRoundRobin(e);
-    if (c && groupId !== undefined && e.message.groupSeq !== GROUP_CLOSE_SEQ) this.groups.set(groupId, c);
+    const c = this.exclusiveConsumers > 0 ? this.pickExclusive(m) : this.pickRoundRobin(m);
+    if (c && groupId !== undefined && m.groupSeq !== GROUP_CLOSE_SEQ) this.groups.set(groupId, c);
     return c;
   }
 
   /** The exclusive consumer is the first exclusive one in priority/registration order. */
-  private pickExclusive(e: QueueEntry): Consumer | undefined {
+  private pickExclusive(m: Message): Consumer | undefined {
     for (const c of this.consumers) {
       if (!c.exclusive) continue;
-      return c.canTake() && (!c.selector || c.selector.matches(e.message)) ? c : undefined;
+      return c.canTake() && (!c.selector || c.selector.matches(m)) ? c : undefined;
     }
     return undefined;
   }
 
   /** Highest priority first; round-robin among consumers of equal priority. */
-  private pickRoundRobin(e: QueueEntry): Consumer | undefined {
+  private pickRoundRobin(m: Message): Consumer | undefined {
     const list = this.consumers;
     const n = list.length;
     if (n === 1) {
       const c = list[0] as Consumer;
-      return c.canTake() && (!c.selector || c.selector.matches(e.message)) ? c : undefined;
+      return c.canTake() && (!c.selector || c.selector.matches(m)) ? c : undefined;
     }
     let i = 0;
     while (i < n) {
@@ -251,7 +397,7 @@ export class DispatchQueue {
       for (let k = 0; k < width; k++) {
         const idx = i + ((this.rr + k) % width);
         const c = list[idx] as Consumer;
-        if (c.canTake() && (!c.selector || c.selector.matches(e.message))) {
+        if (c.canTake() && (!c.selector || c.selector.matches(m))) {
           this.rr = (this.rr + k + 1) % width;
           return c;
         }

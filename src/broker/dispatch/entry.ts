@@ -1,16 +1,32 @@
 /** One message held by one dispatch queue (a queue, or one topic subscription). */
-import type { Message } from '../message.js';
+import { messageSize, type Message } from '../message.js';
 
 export const PENDING = 0;
 export const IN_FLIGHT = 1;
 export const DONE = 2;
 
+/** What an entry knows of its message while the message itself is paged out. */
+export interface EntryMeta {
+  readonly priority: number;
+  readonly expiration: number;
+  readonly size: number;
+}
+
 export class QueueEntry {
   /** Broker-wide send order; for stored entries also the store id. */
   readonly seq: number;
-  readonly message: Message;
+  /**
+   * The message, or null while paged out (persistent: in the store; non-persistent: spilled to
+   * the temp store). Entries in flight always have it.
+   */
+  message: Message | null;
   /** The store holds this message for this entry's container (ack must be written). */
   readonly stored: boolean;
+  readonly priority: number;
+  /** Absolute expiry (ms), 0 = never. */
+  readonly expiration: number;
+  /** Bytes counted against memory limits while the message is in memory. */
+  readonly size: number;
   state = PENDING;
   /** Deliveries to a consumer that ended without an ack (per container, not per message). */
   redeliveries: number;
@@ -18,11 +34,27 @@ export class QueueEntry {
   pos = -1;
   /** Acked inside an open transaction: no longer counts against prefetch, not yet removed. */
   txAcked = false;
+  /** The message's bytes are counted in memory usage (set and cleared by DispatchQueue). */
+  counted = false;
+  /** A copy sits in the temp store (non-persistent spill) and must be removed when done. */
+  spilled = false;
+  /** A page-in or spill write is under way. */
+  busy = false;
 
-  constructor(seq: number, message: Message, stored: boolean) {
+  constructor(seq: number, message: Message | null, stored: boolean, meta?: EntryMeta, redeliveries = 0) {
     this.seq = seq;
     this.message = message;
     this.stored = stored;
-    this.redeliveries = message.redeliveryCount;
+    if (message) {
+      this.priority = message.priority;
+      this.expiration = message.expiration;
+      this.size = messageSize(message);
+      this.redeliveries = message.redeliveryCount;
+    } else {
+      this.priority = meta?.priority ?? 4;
+      this.expiration = meta?.expiration ?? 0;
+      this.size = meta?.size ?? 0;
+      this.redeliveries = redeliveries;
+    }
   }
 }

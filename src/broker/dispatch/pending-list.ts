@@ -41,7 +41,7 @@ export class PendingList {
 
   private level(e: QueueEntry): Level {
     if (!this.prioritized) return this.levels[0] as Level;
-    const p = Math.min(MAX_PRIORITY, Math.max(0, e.message.priority | 0));
+    const p = Math.min(MAX_PRIORITY, Math.max(0, e.priority | 0));
     return this.levels[p] as Level;
   }
 

@@ -21,6 +21,8 @@ export const JOB_STATE_PROPERTY = 'FerryMQ_ScheduleState';
 interface Job {
   readonly id: string;
   readonly entry: QueueEntry;
+  /** The stored message (jobs are never paged out). */
+  readonly message: Message;
   readonly spec: ScheduleSpec;
   readonly state: ScheduleState;
 }
@@ -80,9 +82,9 @@ export class ScheduledJobs extends DispatchQueue {
   override enqueue(e: QueueEntry): void {
     if (this.closed) return;
     const m = e.message;
-    const spec = scheduleFromMessage(m, m.timestamp);
-    if (spec === undefined || spec instanceof FerryError) {
-      this.jobHooks.warn({ messageId: m.messageId }, 'stored scheduled job has no valid schedule; dropping it');
+    const spec = m === null ? undefined : scheduleFromMessage(m, m.timestamp);
+    if (m === null || spec === undefined || spec instanceof FerryError) {
+      this.jobHooks.warn({ messageId: m?.messageId, id: e.seq }, 'stored scheduled job has no valid schedule; dropping it');
       e.state = DONE;
       this.completed(e);
       return;
@@ -90,7 +92,7 @@ export class ScheduledJobs extends DispatchQueue {
     const saved = readState(m);
     const id = saved?.id ?? m.messageId;
     const state = saved ?? firstFireTime(spec, m.timestamp);
-    this.add({ id, entry: e, spec, state });
+    this.add({ id, entry: e, message: m, spec, state });
   }
 
   private add(job: Job): void {
@@ -103,9 +105,9 @@ export class ScheduledJobs extends DispatchQueue {
     this.jobs.delete(job.id);
     const now = Date.now();
     const outcome = nextFireTime(job.spec, job.state, now);
-    const m = job.entry.message;
-    const base = { ...m, properties: new Map(m.properties ?? []) };
-    base.properties.delete(JOB_STATE_PROPERTY);
+    const m = job.message;
+    const base: Message = { ...m, properties: new Map(m.properties ?? []) };
+    base.properties?.delete(JOB_STATE_PROPERTY);
     // ActiveMQ gives each delivery of a repeating job its own message id.
     const repeating = outcome.next !== undefined || job.spec.cron !== undefined;
     const delivery = outcome.deliver ? scheduledDelivery(base, job.id, now, repeating ? this.jobHooks.newMessageId() : undefined) : undefined;
@@ -117,7 +119,7 @@ export class ScheduledJobs extends DispatchQueue {
       const seq = this.jobHooks.nextSeq();
       const copy = withState(m, id, state);
       if (stored) ops.push({ op: 'add', id: seq, containers: [this.container], priority: m.priority, expiration: 0, data: this.jobHooks.encode(copy) });
-      follow.push({ id, entry: new QueueEntry(seq, copy, stored), spec: job.spec, state });
+      follow.push({ id, entry: new QueueEntry(seq, copy, stored), message: copy, spec: job.spec, state });
     };
     if (outcome.next) rewrite(job.id, outcome.next);
     if (outcome.spawn) rewrite(`${job.id}:${now}`, outcome.spawn);
@@ -145,8 +147,8 @@ export class ScheduledJobs extends DispatchQueue {
       .map((j) => ({
         id: j.id,
         nextAt: j.state.nextAt,
-        destination: `${j.entry.message.destination.kind}://${j.entry.message.destination.name}`,
-        messageId: j.entry.message.messageId,
+        destination: `${j.message.destination.kind}://${j.message.destination.name}`,
+        messageId: j.message.messageId,
       }));
   }
 

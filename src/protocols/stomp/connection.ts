@@ -25,7 +25,12 @@ export interface StompConnectionOptions {
   readonly heartbeatGraceFactor: number;
   readonly connectTimeout: number;
   readonly serverName: string;
+  /** Unanswered SEND bytes before this connection stops being read (producer flow control). */
+  readonly producerWindow: number;
 }
+
+/** Bytes a SEND counts against the producer window besides its body (headers, objects). */
+const SEND_OVERHEAD = 256;
 
 /** Above this many queued outbound bytes, sinks report back-pressure to the core. */
 const WRITE_HIGH_WATER = 512 * 1024;
@@ -54,6 +59,10 @@ export class StompConnection {
   /** A DISCONNECT waiting for repliesPending to reach 0; frames after it are ignored. */
   private disconnectFrame: StompFrame | undefined;
   private lastRead = Date.now();
+  /** Bytes of SENDs handed to the core and not yet answered (stored, or refused). */
+  private inflightSendBytes = 0;
+  /** Reading is paused because inflightSendBytes passed the producer window. */
+  private readPaused = false;
   private lastWrite = Date.now();
   private timers: NodeJS.Timeout[] = [];
   private connectTimer: NodeJS.Timeout | undefined;
@@ -241,6 +250,8 @@ export class StompConnection {
       const limit = expectEvery * this.opts.heartbeatGraceFactor;
       this.timers.push(
         setInterval(() => {
+          // While we hold the producer back we are not reading its heart-beats either.
+          if (this.readPaused) this.lastRead = Date.now();
           if (Date.now() - this.lastRead > limit) {
             this.log.info({ silentMs: Date.now() - this.lastRead }, 'peer missed heart-beats; dropping connection');
             this.destroy();
@@ -282,6 +293,29 @@ export class StompConnection {
     const ok = this.writeChunks(encodeMessageFrame(d, this.version, this.localTemp));
     if (!ok) this.pausedSubs.add(d.subscriptionId);
     return ok;
+  }
+
+  /**
+   * Counts a SEND against the producer window; returns the callback that uncounts it. Past the
+   * window the socket is paused (TCP pushes back on the client) until half of it is answered.
+   */
+  trackSend(body: Buffer, reply: (err?: FerryError) => void): (err?: FerryError) => void {
+    const n = body.length + SEND_OVERHEAD;
+    this.inflightSendBytes += n;
+    if (!this.readPaused && this.inflightSendBytes > this.opts.producerWindow) {
+      this.readPaused = true;
+      this.stream.pause();
+      this.log.debug({ bytes: this.inflightSendBytes }, 'producer window full: pausing reads');
+    }
+    return (err) => {
+      this.inflightSendBytes -= n;
+      if (this.readPaused && this.inflightSendBytes <= this.opts.producerWindow / 2) {
+        this.readPaused = false;
+        this.lastRead = Date.now();
+        if (!this.stream.destroyed) this.stream.resume();
+      }
+      reply(err);
+    };
   }
 
   parseDest(text: string): Destination | FerryError {

@@ -111,7 +111,7 @@ function onSend(c: StompConnection, s: BrokerSession, f: StompFrame): void {
   if (dest instanceof FerryError) return c.fail(dest, f);
   const m = messageFromSend(f.headers, f.body, dest, s.nextMessageId(), c.tempResolver);
   if (m instanceof FerryError) return c.fail(m, f);
-  s.send(m, f.headers.get('transaction'), replyTo(c, f));
+  s.send(m, f.headers.get('transaction'), c.trackSend(f.body, replyTo(c, f)));
 }
 
 function boolHeader(f: StompFrame, name: string): boolean {

@@ -31,6 +31,7 @@ export class StompHead implements StreamAcceptor {
         heartbeatReceive: this.config.heartbeatReceive,
         heartbeatGraceFactor: this.config.heartbeatGraceFactor,
         connectTimeout: this.config.connectTimeout,
+        producerWindow: this.config.producerWindow,
         serverName: 'FerryMQ',
       },
       log,

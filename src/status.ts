@@ -1,0 +1,89 @@
+/**
+ * A usage snapshot written to `<dataDirectory>/status.json` every few seconds, for
+ * `ferrymq status` (and anyone's monitoring) to read without opening a network port.
+ * Written to a temporary file and renamed, so readers never see half a file.
+ */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Broker } from './broker/broker.js';
+
+/** Often enough for an operator watching, rare enough to cost nothing. */
+const STATUS_INTERVAL_MS = 2000;
+
+export interface StatusSnapshot {
+  readonly pid: number;
+  readonly broker: string;
+  readonly updated: string;
+  readonly startedAt: string;
+  readonly connections: number;
+  readonly limits: { readonly memory: number; readonly store: number; readonly temp: number };
+  readonly usage: { readonly memory: number; readonly store: number; readonly temp: number };
+  readonly queues: number;
+  readonly topics: number;
+  readonly durableSubscriptions: number;
+  readonly pendingMessages: number;
+  readonly pagedOutMessages: number;
+  readonly scheduledJobs: number;
+  readonly blockedSends: number;
+}
+
+export class StatusWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly file: string,
+    private readonly core: Broker,
+    private readonly connections: () => number,
+    private readonly limits: { readonly memory: number; readonly store: number; readonly temp: number },
+  ) {}
+
+  snapshot(): StatusSnapshot {
+    let pending = 0;
+    let paged = 0;
+    for (const q of this.core.queues.values()) {
+      pending += q.depth;
+      paged += q.pagedOut;
+    }
+    for (const s of this.core.durables.values()) {
+      pending += s.depth;
+      paged += s.pagedOut;
+    }
+    return {
+      pid: process.pid,
+      broker: this.core.brokerName,
+      updated: new Date().toISOString(),
+      startedAt: this.startedAt,
+      connections: this.connections(),
+      limits: this.limits,
+      usage: this.core.usage(),
+      queues: [...this.core.queues.keys()].filter((k) => k.startsWith('queue://')).length,
+      topics: this.core.topics.size,
+      durableSubscriptions: this.core.durables.size,
+      pendingMessages: pending,
+      pagedOutMessages: paged,
+      scheduledJobs: this.core.scheduled.jobCount,
+      blockedSends: this.core.blockedSends,
+    };
+  }
+
+  write(): void {
+    try {
+      const tmp = `${this.file}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.snapshot(), null, 2) + '\n');
+      renameSync(tmp, this.file);
+    } catch {
+      // A full or read-only disk must not take the broker down over a status file.
+    }
+  }
+
+  start(): void {
+    this.write();
+    this.timer = setInterval(() => this.write(), STATUS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    rmSync(this.file, { force: true });
+  }
+}
