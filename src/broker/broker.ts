@@ -530,6 +530,8 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     const properties = new Map(m.properties ?? []);
     properties.set(ORIGINAL_DESTINATION, { type: 'string', value: `${m.destination.kind}://${m.destination.name}` });
     properties.set(DLQ_FAILURE_CAUSE, { type: 'string', value: reason });
+    // The copy never expires (as in ActiveMQ); keep the original expiry for whoever inspects it.
+    if (m.expiration !== 0) properties.set('originalExpiration', { type: 'long', value: BigInt(m.expiration) });
     // ActiveMQ (RegionBroker.sendToDeadLetterQueue) clears the expiration of the dead-letter copy:
     // kept, an expired message would expire again in the DLQ, unread.
     const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties, expiration: 0 };
