@@ -181,7 +181,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     if (!m.destination.name.includes(',')) return m;
     for (const d of expandComposite(m.destination)) {
       const mine = queue instanceof TopicSubscription ? isTopicKind(d.kind) && queue.pattern.matches(d.name) : d.kind === 'queue' && container === `queue://${d.name}`;
-      if (mine) return { ...m, destination: d };
+      if (mine) return { ...m, destination: d, wireCache: undefined };
     }
     return m;
   }
@@ -534,7 +534,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     if (m.expiration !== 0) properties.set('originalExpiration', { type: 'long', value: BigInt(m.expiration) });
     // ActiveMQ (RegionBroker.sendToDeadLetterQueue) clears the expiration of the dead-letter copy:
     // kept, an expired message would expire again in the DLQ, unread.
-    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties, expiration: 0 };
+    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties, expiration: 0, wireCache: undefined };
     const dlq = this.ensureQueue(dlqName);
     const seq = this.nextSeq();
     const ops: StoreOp[] = [];
@@ -636,7 +636,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
         return new FerryError(ErrorCodes.INVALID_DESTINATION, `cannot send to a wildcard destination: ${d.name}`);
       }
       // ActiveMQ CompositeDestinationBroker: each copy carries its own physical destination.
-      const copy = parts.length > 1 ? { ...m, destination: d } : undefined;
+      const copy = parts.length > 1 ? { ...m, destination: d, wireCache: undefined } : undefined;
       switch (d.kind) {
         case 'queue':
           targets.push({ queue: this.ensureQueue(d.name), stored: m.persistent, message: copy });

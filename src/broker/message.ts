@@ -59,6 +59,11 @@ export interface Message {
   originConnection?: string | undefined;
   /** Login of the producer (JMSXUserID), when known. */
   userId?: string | undefined;
+  /**
+   * Scratch space for a protocol head to cache this message's encoded form across deliveries
+   * (fan-out, redelivery). Never stored, never compared; a copy of the message must not keep it.
+   */
+  wireCache?: unknown;
 }
 
 export function destinationKey(d: Destination): string {

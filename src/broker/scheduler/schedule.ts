@@ -188,7 +188,7 @@ export function scheduledDelivery(m: Message, jobId: string, now: number, messag
   const properties = new Map(m.properties ?? []);
   for (const name of SCHEDULING_PROPERTIES) properties.delete(name);
   properties.set(SCHEDULED_JOB_ID, { type: 'string', value: jobId });
-  const out: Message = { ...m, properties, messageId: messageId ?? m.messageId };
+  const out: Message = { ...m, properties, messageId: messageId ?? m.messageId, wireCache: undefined };
   if (m.timestamp > 0 && m.expiration > 0) {
     const expiration = m.expiration - m.timestamp + now;
     if (expiration > m.expiration) {

@@ -47,7 +47,7 @@ export interface ScheduledJobInfo {
 function withState(m: Message, id: string, state: ScheduleState): Message {
   const properties = new Map(m.properties ?? []);
   properties.set(JOB_STATE_PROPERTY, { type: 'string', value: JSON.stringify({ id, ...state }) });
-  return { ...m, properties };
+  return { ...m, properties, wireCache: undefined };
 }
 
 function readState(m: Message): (ScheduleState & { id: string }) | undefined {
@@ -106,7 +106,7 @@ export class ScheduledJobs extends DispatchQueue {
     const now = Date.now();
     const outcome = nextFireTime(job.spec, job.state, now);
     const m = job.message;
-    const base: Message = { ...m, properties: new Map(m.properties ?? []) };
+    const base: Message = { ...m, properties: new Map(m.properties ?? []), wireCache: undefined };
     base.properties?.delete(JOB_STATE_PROPERTY);
     // ActiveMQ gives each delivery of a repeating job its own message id.
     const repeating = outcome.next !== undefined || job.spec.cron !== undefined;

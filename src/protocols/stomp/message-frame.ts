@@ -9,30 +9,31 @@ import type { Destination, Message } from '../../broker/message.js';
 import { escapeHeader } from './codec/escape.js';
 import { FRAME_END, ZERO_COPY_BODY_THRESHOLD } from './codec/encoder.js';
 import { headerEscapingFor, type HeaderEscaping, type StompVersion } from './codec/frame.js';
-import { messageHeaders } from './convert.js';
+import { messageHeaderBlock } from './convert.js';
 
-/** Escaped header tails by escaping mode (index 0, 1, 2). */
+/** Cached header blocks by escaping mode (index 0, 1, 2), kept on the message (Message.wireCache). */
 type TailCache = [string | undefined, string | undefined, string | undefined];
-
-const tails = new WeakMap<Message, TailCache>();
 
 function isTemp(d: Destination | undefined): boolean {
   return d !== undefined && (d.kind === 'temp-queue' || d.kind === 'temp-topic');
 }
 
-/** Every header but the per-delivery ones, escaped, each followed by LF, plus the blank line. */
+/**
+ * Every header but the per-delivery ones, cached on the message for its later deliveries
+ * (fan-out, redelivery). Copies of a message (composite, dead-letter, scheduled) clear the cache.
+ */
 function tailOf(m: Message, mode: HeaderEscaping, localTemp: (d: Destination) => string | undefined): string {
-  // Temp destinations render differently per connection (/temp-queue/ vs /remote-temp-queue/).
-  const cacheable = !isTemp(m.destination) && !isTemp(m.replyTo);
-  let cache = cacheable ? tails.get(m) : undefined;
+  const cache = m.wireCache as TailCache | undefined;
   const hit = cache?.[mode];
   if (hit !== undefined) return hit;
-  let tail = '';
-  for (const [k, v] of messageHeaders(m, localTemp)) tail += escapeHeader(k, mode) + ':' + escapeHeader(v, mode) + '\n';
-  tail += '\n';
-  if (cacheable) {
-    if (!cache) tails.set(m, (cache = [undefined, undefined, undefined]));
-    cache[mode] = tail;
+  const tail = messageHeaderBlock(m, mode, localTemp);
+  // Temp destinations render differently per connection (/temp-queue/ vs /remote-temp-queue/).
+  if (isTemp(m.destination) || isTemp(m.replyTo)) return tail;
+  if (cache) cache[mode] = tail;
+  else {
+    const fresh: TailCache = [undefined, undefined, undefined];
+    fresh[mode] = tail;
+    m.wireCache = fresh;
   }
   return tail;
 }
