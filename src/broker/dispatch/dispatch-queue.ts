@@ -201,7 +201,14 @@ export class DispatchQueue {
 
   /** Unacked entries coming back: they keep their original place. */
   requeue(entries: QueueEntry[]): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // The destination is gone (temporary queue deleted): these entries go with it.
+      for (const e of entries) {
+        e.state = DONE;
+        this.release(e);
+      }
+      return;
+    }
     for (const e of entries) e.state = PENDING;
     this.pending.reinsert(entries);
     this.dispatch();
@@ -268,7 +275,10 @@ export class DispatchQueue {
       }
       const m = e.message;
       if (m === null || batch !== undefined) {
-        if (m !== null || e.busy) return true;
+        if (m !== null) return true;
+        // Being read back (dispatch page-in or a browser's): nothing after it may overtake it;
+        // the read's completion dispatches again.
+        if (e.busy) return batch !== undefined;
         if (batch === undefined) {
           if (this.pagingIn || !this.anyCanTake()) return false;
           batch = [];
@@ -325,6 +335,8 @@ export class DispatchQueue {
         }
       }
       done();
+      // A dispatch scan may have stopped at these entries while they were busy.
+      this.dispatch();
     });
   }
 
