@@ -15,7 +15,9 @@ import { QueueEntry } from './dispatch/entry.js';
 import type { Consumer } from './dispatch/consumer.js';
 import { parseSelector, type Selector } from './selectors/index.js';
 import { Session } from './session.js';
-import { PolicyMap, deadLetterQueueName } from './policies/policy-map.js';
+import { Resources, type ResourceLimits } from './usage/resources.js';
+import { PolicyMap } from './policies/policy-map.js';
+import { deadLetter } from './policies/dead-letter.js';
 import { SCHEDULER_CONTAINER, ScheduledJobs, type ScheduledJobInfo, type ScheduledJobsHooks } from './scheduler/scheduled-jobs.js';
 import type { DestinationPolicy } from '../config/types.js';
 
@@ -34,25 +36,13 @@ export interface BrokerOptions {
 
 /** How often queues nobody consumes from are swept for expired messages. */
 const EXPIRY_SWEEP_MS = 30_000;
-/** Property naming where a dead-lettered message came from (ActiveMQ's originalDestination). */
-export const ORIGINAL_DESTINATION = 'originalDestination';
-/** Property giving why a message was dead-lettered (ActiveMQ's dlqDeliveryFailureCause). */
-export const DLQ_FAILURE_CAUSE = 'dlqDeliveryFailureCause';
+export { ORIGINAL_DESTINATION, DLQ_FAILURE_CAUSE } from './policies/dead-letter.js';
 
 /** Recovery reads message bodies in batches of this many (bounded memory, few round trips). */
 const RECOVERY_READ_BATCH = 2000;
 /** Bytes counted per message besides its stored data (entry, headers decoded into objects). */
 const ENTRY_OVERHEAD = 256;
-/** While producers wait for store/temp space, usage is re-checked this often. */
-const SPACE_CHECK_MS = 100;
 
-interface SpaceWaiter {
-  readonly persistent: boolean;
-  readonly proceed: () => void;
-  readonly fail: (err: FerryError) => void;
-  timer: NodeJS.Timeout | undefined;
-  done: boolean;
-}
 
 /** One message a browser will show: where it is pending. */
 export interface BrowseItem {
@@ -106,15 +96,9 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   private stopping = false;
   readonly policies: PolicyMap;
   private sweepTimer: NodeJS.Timeout | undefined;
-  /** Bytes of message data held in memory by all dispatch queues. */
-  memoryUsed = 0;
-  readonly limits: { readonly memory: number; readonly store: number; readonly temp: number };
   private readonly tempStore: MessageStore | undefined;
-  private pendingTempAcks: StoreOp[] = [];
-  private tempAckScheduled = false;
-  /** Sends waiting for store/temp space (producer flow control), oldest first. */
-  private readonly spaceWaiters: SpaceWaiter[] = [];
-  private spaceTimer: NodeJS.Timeout | undefined;
+  /** Memory, temp store, paging and producer flow control. */
+  readonly resources: Resources;
   /** Messages held for scheduled delivery (AMQ_SCHEDULED_*). */
   readonly scheduled: ScheduledJobs;
   private scheduledIds = 0;
@@ -127,8 +111,15 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     this.topicPrefetch = opts.topicPrefetch;
     this.instanceId = `${opts.name}-${Date.now().toString(36)}`;
     this.policies = new PolicyMap(opts.policies ?? []);
-    this.limits = opts.limits ?? { memory: Infinity, store: Infinity, temp: Infinity };
     this.tempStore = opts.tempStore;
+    this.resources = new Resources(
+      opts.limits ?? { memory: Infinity, store: Infinity, temp: Infinity },
+      opts.store,
+      opts.tempStore,
+      this.log,
+      (d) => this.policies.resolve(d),
+      (m, queue) => this.physicalCopy(m, queue.container, queue),
+    );
     this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
   }
 
@@ -206,8 +197,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
     for (const s of [...this.sessions]) s.close(reason);
     await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
-    if (this.spaceTimer) clearInterval(this.spaceTimer);
-    for (const w of this.spaceWaiters.splice(0)) w.fail(reason);
+    this.resources.stop(reason);
     await this.store.close();
     await this.tempStore?.close();
   }
@@ -385,121 +375,47 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     return out;
   }
 
-  // ---- memory, paging, spilling ----
+  // ---- resources (usage/resources.ts) ----
 
   memoryDelta(bytes: number): void {
-    this.memoryUsed += bytes;
+    this.resources.memoryDelta(bytes);
   }
 
   memoryFull(): boolean {
-    return this.memoryUsed >= this.limits.memory;
+    return this.resources.memoryFull();
   }
 
   pageIn(queue: DispatchQueue, entries: QueueEntry[], done: () => void): void {
-    const fromStore = entries.filter((e) => !e.spilled);
-    const fromTemp = entries.filter((e) => e.spilled);
-    const fill = async (list: QueueEntry[], store: MessageStore | undefined): Promise<void> => {
-      if (list.length === 0 || !store) return;
-      const datas = await store.read(list.map((e) => e.seq));
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i]!;
-        const m = this.physicalCopy(decodeMessage(datas[i]!), queue.container, queue);
-        e.message = m;
-        if (m.redeliveryCount > e.redeliveries) e.redeliveries = m.redeliveryCount;
-      }
-    };
-    Promise.all([fill(fromStore, this.store), fill(fromTemp, this.tempStore)]).then(done, (err: unknown) => {
-      this.log.error({ err, container: queue.container }, 'paging messages in failed');
-      done();
-    });
+    this.resources.pageIn(queue, entries, done);
   }
 
   spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void {
-    const m = e.message;
-    if (!this.tempStore || m === null || this.tempStore.usage().bytes >= this.limits.temp) return done(false);
-    const op: StoreOp = { op: 'add', id: e.seq, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
-    this.tempStore.append([op], (err) => {
-      if (err) this.log.warn({ err: err.message }, 'spilling a non-persistent message to the temp store failed; it stays in memory');
-      done(!err);
-    });
+    this.resources.spill(queue, e, done);
   }
 
   tempAck(container: string, id: number): void {
-    if (!this.tempStore) return;
-    this.pendingTempAcks.push({ op: 'ack', container, id });
-    if (this.tempAckScheduled) return;
-    this.tempAckScheduled = true;
-    setImmediate(() => {
-      this.tempAckScheduled = false;
-      const ops = this.pendingTempAcks;
-      this.pendingTempAcks = [];
-      this.tempStore?.append(ops, () => undefined);
-    });
+    this.resources.tempAck(container, id);
   }
 
-  // ---- producer flow control (store and temp limits) ----
-
-  /** Sends waiting for store/temp space right now. */
-  get blockedSends(): number {
-    return this.spaceWaiters.length;
-  }
-
-  /** Bytes used of each limited resource, for status and stats. */
-  usage(): { memory: number; store: number; temp: number } {
-    return { memory: this.memoryUsed, store: this.store.usage().bytes, temp: this.tempStore?.usage().bytes ?? 0 };
-  }
-
-  /**
-   * Is there room for this message? Persistent messages need store space; non-persistent ones
-   * need temp space only when memory is full (they would spill).
-   */
-  private hasSpace(persistent: boolean): boolean {
-    if (persistent) return this.store.usage().bytes < this.limits.store;
-    if (!this.memoryFull()) return true;
-    return this.tempStore !== undefined && this.tempStore.usage().bytes < this.limits.temp;
-  }
-
-  /**
-   * Runs `proceed` now if there is space for the message, else waits (producer flow control: the
-   * head stops reading that producer while its sends are unanswered) or fails per the policy's
-   * sendFailIfNoSpace / sendFailIfNoSpaceAfterTimeout.
-   */
+  /** Runs `proceed` when there is store/temp space for `m` (producer flow control), or fails it. */
   admit(m: Message, proceed: () => void, fail: (err: FerryError) => void): void {
-    if (this.spaceWaiters.length === 0 && this.hasSpace(m.persistent)) return proceed();
-    const p = this.policies.resolve(m.destination);
-    const what = m.persistent ? `store limit (${this.limits.store} bytes)` : `temp limit (${this.limits.temp} bytes)`;
-    if (p.sendFailIfNoSpace) {
-      return fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: message refused (sendFailIfNoSpace)`));
-    }
-    const w: SpaceWaiter = { persistent: m.persistent, proceed, fail, timer: undefined, done: false };
-    if (p.sendFailIfNoSpaceAfterTimeout > 0) {
-      w.timer = setTimeout(() => {
-        if (w.done) return;
-        w.done = true;
-        const i = this.spaceWaiters.indexOf(w);
-        if (i >= 0) this.spaceWaiters.splice(i, 1);
-        fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: no space within ${p.sendFailIfNoSpaceAfterTimeout} ms`));
-      }, p.sendFailIfNoSpaceAfterTimeout);
-    }
-    if (this.spaceWaiters.length === 0) this.log.warn({ usage: this.usage(), limits: this.limits }, 'producers blocked: waiting for space');
-    this.spaceWaiters.push(w);
-    this.spaceTimer ??= setInterval(() => this.releaseWaiters(), SPACE_CHECK_MS);
+    this.resources.admit(m, proceed, fail);
   }
 
-  /** Lets waiting sends through, oldest first, while there is space for them. */
-  private releaseWaiters(): void {
-    while (this.spaceWaiters.length > 0) {
-      const w = this.spaceWaiters[0]!;
-      if (!w.done && !this.hasSpace(w.persistent)) return;
-      this.spaceWaiters.shift();
-      if (w.done) continue;
-      w.done = true;
-      if (w.timer) clearTimeout(w.timer);
-      w.proceed();
-    }
-    if (this.spaceTimer) clearInterval(this.spaceTimer);
-    this.spaceTimer = undefined;
-    this.log.info({ usage: this.usage() }, 'producers unblocked');
+  usage(): { memory: number; store: number; temp: number } {
+    return this.resources.usage();
+  }
+
+  get memoryUsed(): number {
+    return this.resources.memoryUsed;
+  }
+
+  get blockedSends(): number {
+    return this.resources.blockedSends;
+  }
+
+  get limits(): ResourceLimits {
+    return this.resources.limits;
   }
 
   /** Drops (or dead-letters) expired messages of every queue and durable subscription. */
@@ -508,45 +424,9 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     for (const s of this.durables.values()) s.sweepExpired(now);
   }
 
-  /**
-   * Moves an entry to its dead-letter queue (one atomic store batch: add there, ack here), or
-   * discards it when the policy says so or it already is in that dead-letter queue.
-   */
+  /** Moves an entry to its dead-letter queue, or discards it (policies/dead-letter.ts). */
   deadLetter(queue: DispatchQueue, e: QueueEntry, reason: string): void {
-    const m = e.message;
-    if (m === null) {
-      this.log.warn({ container: queue.container, id: e.seq, reason }, 'could not read an undeliverable message back; discarding it');
-      queue.completed(e);
-      return;
-    }
-    const origin = m.destination.kind === 'temp-queue' || m.destination.kind === 'temp-topic' ? undefined : m.destination;
-    const dlqName = origin ? deadLetterQueueName(queue.policy, origin) : undefined;
-    if (dlqName === undefined || queue.container === `queue://${dlqName}`) {
-      this.log.info({ container: queue.container, messageId: m.messageId, reason }, 'discarding undeliverable message');
-      queue.completed(e);
-      return;
-    }
-    queue.completed(e, false);
-    const properties = new Map(m.properties ?? []);
-    properties.set(ORIGINAL_DESTINATION, { type: 'string', value: `${m.destination.kind}://${m.destination.name}` });
-    properties.set(DLQ_FAILURE_CAUSE, { type: 'string', value: reason });
-    // The copy never expires (as in ActiveMQ); keep the original expiry for whoever inspects it.
-    if (m.expiration !== 0) properties.set('originalExpiration', { type: 'long', value: BigInt(m.expiration) });
-    // ActiveMQ (RegionBroker.sendToDeadLetterQueue) clears the expiration of the dead-letter copy:
-    // kept, an expired message would expire again in the DLQ, unread.
-    const copy: Message = { ...m, destination: { kind: 'queue', name: dlqName }, redeliveryCount: e.redeliveries, properties, expiration: 0, wireCache: undefined };
-    const dlq = this.ensureQueue(dlqName);
-    const seq = this.nextSeq();
-    const ops: StoreOp[] = [];
-    if (m.persistent) ops.push({ op: 'add', id: seq, containers: [dlq.container], priority: m.priority, expiration: copy.expiration, data: encodeMessage(copy) });
-    if (e.stored) ops.push({ op: 'ack', container: queue.container, id: e.seq });
-    this.log.info({ from: queue.container, to: dlq.container, messageId: m.messageId, reason }, 'dead-lettering message');
-    const move = (): void => dlq.enqueue(new QueueEntry(seq, copy, m.persistent));
-    if (ops.length === 0) return move();
-    this.append(ops, (err) => {
-      // The store keeps the original where it was if the move failed: it comes back on restart.
-      if (!err) move();
-    });
+    deadLetter(this, queue, e, reason);
   }
 
   // ---- scheduler hooks ----

@@ -337,6 +337,10 @@ export class DispatchQueue {
       done();
       // A dispatch scan may have stopped at these entries while they were busy.
       this.dispatch();
+      // The browser has shown what it could: what is still pending goes back to disk when over
+      // the memory limit, else a browser would pull the whole backlog into RAM (a browser
+      // resumed after back-pressure reads such entries again).
+      for (const e of todo) if (e.state === PENDING && e.message !== null && this.overMemory()) this.pageOut(e);
     });
   }
 

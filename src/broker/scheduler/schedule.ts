@@ -139,7 +139,8 @@ export function scheduleFromMessage(
     // ActiveMQ treats an empty cron entry as absent.
     if (cronValue.value.trim().length > 0) {
       const parsed = parseCron(cronValue.value, { timeZone: options.timeZone });
-      if (parsed instanceof FerryError) return parsed;
+      // Name the property: the client sees only this text in its ERROR frame.
+      if (parsed instanceof FerryError) return invalid(`${SCHEDULED_CRON}: ${parsed.message}`);
       cron = parsed;
     }
   }

@@ -108,8 +108,9 @@ export class ScheduledJobs extends DispatchQueue {
     const m = job.message;
     const base: Message = { ...m, properties: new Map(m.properties ?? []), wireCache: undefined };
     base.properties?.delete(JOB_STATE_PROPERTY);
-    // ActiveMQ gives each delivery of a repeating job its own message id.
-    const repeating = outcome.next !== undefined || job.spec.cron !== undefined;
+    // ActiveMQ gives each delivery of a repeating job its own message id (the last one too:
+    // SchedulerBroker.scheduledJob checks the message's REPEAT, not the repeats left).
+    const repeating = job.spec.repeat > 0 || job.spec.cron !== undefined;
     const delivery = outcome.deliver ? scheduledDelivery(base, job.id, now, repeating ? this.jobHooks.newMessageId() : undefined) : undefined;
     const ops: StoreOp[] = [];
     const follow: Job[] = [];

@@ -1,0 +1,176 @@
+/**
+ * The broker's resources: memory used by message data, the temp store non-persistent messages
+ * spill to, paging messages back in, and producer flow control on the store and temp limits.
+ * The core's dispatch queues reach it through the Broker's QueueHooks.
+ */
+import type { Logger } from 'pino';
+import { FerryError, ErrorCodes } from '../../errors.js';
+import type { MessageStore, StoreOp } from '../../store/api.js';
+import type { DispatchQueue } from '../dispatch/dispatch-queue.js';
+import type { QueueEntry } from '../dispatch/entry.js';
+import { decodeMessage, encodeMessage } from '../message-codec.js';
+import type { Destination, Message } from '../message.js';
+import type { ResolvedPolicy } from '../policies/policy-map.js';
+
+/** While producers wait for store/temp space, usage is re-checked this often. */
+const SPACE_CHECK_MS = 100;
+
+export interface ResourceLimits {
+  readonly memory: number;
+  readonly store: number;
+  readonly temp: number;
+}
+
+interface SpaceWaiter {
+  readonly persistent: boolean;
+  readonly proceed: () => void;
+  readonly fail: (err: FerryError) => void;
+  timer: NodeJS.Timeout | undefined;
+  done: boolean;
+}
+
+export class Resources {
+  /** Bytes of message data held in memory by all dispatch queues. */
+  memoryUsed = 0;
+  private pendingTempAcks: StoreOp[] = [];
+  private tempAckScheduled = false;
+  /** Sends waiting for store/temp space (producer flow control), oldest first. */
+  private readonly spaceWaiters: SpaceWaiter[] = [];
+  private spaceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly limits: ResourceLimits,
+    private readonly store: MessageStore,
+    private readonly tempStore: MessageStore | undefined,
+    private readonly log: Logger,
+    private readonly policy: (d: Destination) => ResolvedPolicy,
+    /** Gives a message read back from the store its in-queue form (composite copies). */
+    private readonly materialize: (m: Message, queue: DispatchQueue) => Message,
+  ) {}
+
+  /** Sends waiting for store/temp space right now. */
+  get blockedSends(): number {
+    return this.spaceWaiters.length;
+  }
+
+  /** Fails every waiting send and stops the re-check timer (broker stopping). */
+  stop(reason: FerryError): void {
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
+    this.spaceTimer = undefined;
+    for (const w of this.spaceWaiters.splice(0)) {
+      if (w.timer) clearTimeout(w.timer);
+      if (!w.done) w.fail(reason);
+    }
+  }
+
+  memoryDelta(bytes: number): void {
+    this.memoryUsed += bytes;
+  }
+
+  memoryFull(): boolean {
+    return this.memoryUsed >= this.limits.memory;
+  }
+
+  pageIn(queue: DispatchQueue, entries: QueueEntry[], done: () => void): void {
+    const fromStore = entries.filter((e) => !e.spilled);
+    const fromTemp = entries.filter((e) => e.spilled);
+    const fill = async (list: QueueEntry[], store: MessageStore | undefined): Promise<void> => {
+      if (list.length === 0 || !store) return;
+      const datas = await store.read(list.map((e) => e.seq));
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        const m = this.materialize(decodeMessage(datas[i]!), queue);
+        e.message = m;
+        if (m.redeliveryCount > e.redeliveries) e.redeliveries = m.redeliveryCount;
+      }
+    };
+    Promise.all([fill(fromStore, this.store), fill(fromTemp, this.tempStore)]).then(done, (err: unknown) => {
+      this.log.error({ err, container: queue.container }, 'paging messages in failed');
+      done();
+    });
+  }
+
+  spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void {
+    const m = e.message;
+    if (!this.tempStore || m === null || this.tempStore.usage().bytes >= this.limits.temp) return done(false);
+    const op: StoreOp = { op: 'add', id: e.seq, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
+    this.tempStore.append([op], (err) => {
+      if (err) this.log.warn({ err: err.message }, 'spilling a non-persistent message to the temp store failed; it stays in memory');
+      done(!err);
+    });
+  }
+
+  tempAck(container: string, id: number): void {
+    if (!this.tempStore) return;
+    this.pendingTempAcks.push({ op: 'ack', container, id });
+    if (this.tempAckScheduled) return;
+    this.tempAckScheduled = true;
+    setImmediate(() => {
+      this.tempAckScheduled = false;
+      const ops = this.pendingTempAcks;
+      this.pendingTempAcks = [];
+      this.tempStore?.append(ops, () => undefined);
+    });
+  }
+
+  // ---- producer flow control (store and temp limits) ----
+
+  /** Bytes used of each limited resource, for status and stats. */
+  usage(): { memory: number; store: number; temp: number } {
+    return { memory: this.memoryUsed, store: this.store.usage().bytes, temp: this.tempStore?.usage().bytes ?? 0 };
+  }
+
+  /**
+   * Is there room for this message? Persistent messages need store space; non-persistent ones
+   * need temp space only when memory is full (they would spill).
+   */
+  private hasSpace(persistent: boolean): boolean {
+    if (persistent) return this.store.usage().bytes < this.limits.store;
+    if (!this.memoryFull()) return true;
+    return this.tempStore !== undefined && this.tempStore.usage().bytes < this.limits.temp;
+  }
+
+  /**
+   * Runs `proceed` now if there is space for the message, else waits (producer flow control: the
+   * head stops reading that producer while its sends are unanswered) or fails per the policy's
+   * sendFailIfNoSpace / sendFailIfNoSpaceAfterTimeout.
+   */
+  admit(m: Message, proceed: () => void, fail: (err: FerryError) => void): void {
+    if (this.spaceWaiters.length === 0 && this.hasSpace(m.persistent)) return proceed();
+    const p = this.policy(m.destination);
+    const what = m.persistent ? `store limit (${this.limits.store} bytes)` : `temp limit (${this.limits.temp} bytes)`;
+    if (p.sendFailIfNoSpace) {
+      return fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: message refused (sendFailIfNoSpace)`));
+    }
+    const w: SpaceWaiter = { persistent: m.persistent, proceed, fail, timer: undefined, done: false };
+    if (p.sendFailIfNoSpaceAfterTimeout > 0) {
+      w.timer = setTimeout(() => {
+        if (w.done) return;
+        w.done = true;
+        const i = this.spaceWaiters.indexOf(w);
+        if (i >= 0) this.spaceWaiters.splice(i, 1);
+        fail(new FerryError(ErrorCodes.RESOURCE_LIMIT, `${what} reached: no space within ${p.sendFailIfNoSpaceAfterTimeout} ms`));
+      }, p.sendFailIfNoSpaceAfterTimeout);
+    }
+    if (this.spaceWaiters.length === 0) this.log.warn({ usage: this.usage(), limits: this.limits }, 'producers blocked: waiting for space');
+    this.spaceWaiters.push(w);
+    this.spaceTimer ??= setInterval(() => this.releaseWaiters(), SPACE_CHECK_MS);
+  }
+
+  /** Lets waiting sends through, oldest first, while there is space for them. */
+  private releaseWaiters(): void {
+    while (this.spaceWaiters.length > 0) {
+      const w = this.spaceWaiters[0]!;
+      if (!w.done && !this.hasSpace(w.persistent)) return;
+      this.spaceWaiters.shift();
+      if (w.done) continue;
+      w.done = true;
+      if (w.timer) clearTimeout(w.timer);
+      w.proceed();
+    }
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
+    this.spaceTimer = undefined;
+    this.log.info({ usage: this.usage() }, 'producers unblocked');
+  }
+
+}
