@@ -157,7 +157,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     for (let i = 0; i < jobs.length; i += RECOVERY_READ_BATCH) {
       const slice = jobs.slice(i, i + RECOVERY_READ_BATCH);
       const datas = await this.store.read(slice.map((r) => r.id));
-      for (let k = 0; k < slice.length; k++) this.scheduled.enqueue(new QueueEntry(slice[k]!.id, decodeMessage(datas[k]!), true));
+      for (let k = 0; k < slice.length; k++) this.scheduled.recover(new QueueEntry(slice[k]!.id, decodeMessage(datas[k]!), true));
     }
     this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
     this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
@@ -502,9 +502,16 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       const spec = ScheduledJobs.specOf(m, Date.now());
       if (spec instanceof FerryError) return spec;
       if (spec !== undefined) {
+        // Refuse now what routing would refuse when due: the client gets an ERROR instead of a
+        // receipt for a message the scheduler could only drop later.
         for (const d of parts) {
           const bad = validateName(d.kind, d.name);
           if (bad) return bad;
+          if (d.name.includes('*') || d.name.includes('>')) {
+            return new FerryError(ErrorCodes.INVALID_DESTINATION, `cannot send to a wildcard destination: ${d.name}`);
+          }
+          const temp = d.kind === 'temp-queue' ? this.queues : d.kind === 'temp-topic' ? this.topics : undefined;
+          if (temp && !temp.has(destinationKey(d))) return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary destination ${d.name} does not exist`);
         }
         return [{ queue: this.scheduled, stored: m.persistent }];
       }

@@ -62,6 +62,9 @@ function readState(m: Message): (ScheduleState & { id: string }) | undefined {
 
 export class ScheduledJobs extends DispatchQueue {
   private readonly jobs = new Map<string, Job>();
+  /** Jobs whose firing is being written; a cancel meanwhile takes effect when it lands. */
+  private readonly firing = new Set<string>();
+  private readonly cancelledWhileFiring = new Set<string>();
   private readonly timers = new Scheduler<Job>();
 
   constructor(
@@ -79,10 +82,23 @@ export class ScheduledJobs extends DispatchQueue {
   }
 
   /** A new or recovered job arrives (instead of being dispatched to consumers). */
+  /** A new job (SEND, or COMMIT of a transaction): its delay counts from now, as in ActiveMQ. */
   override enqueue(e: QueueEntry): void {
+    this.accept(e, Date.now());
+  }
+
+  /**
+   * A job read back from the store at start. One that never fired has no saved state: its delay
+   * counts from the message's timestamp (the SEND; for a transaction slightly before its COMMIT).
+   */
+  recover(e: QueueEntry): void {
+    this.accept(e, e.message?.timestamp ?? Date.now());
+  }
+
+  private accept(e: QueueEntry, start: number): void {
     if (this.closed) return;
     const m = e.message;
-    const spec = m === null ? undefined : scheduleFromMessage(m, m.timestamp);
+    const spec = m === null ? undefined : scheduleFromMessage(m, start);
     if (m === null || spec === undefined || spec instanceof FerryError) {
       this.jobHooks.warn({ messageId: m?.messageId, id: e.seq }, 'stored scheduled job has no valid schedule; dropping it');
       e.state = DONE;
@@ -91,7 +107,7 @@ export class ScheduledJobs extends DispatchQueue {
     }
     const saved = readState(m);
     const id = saved?.id ?? m.messageId;
-    const state = saved ?? firstFireTime(spec, m.timestamp);
+    const state = saved ?? firstFireTime(spec, start);
     this.add({ id, entry: e, message: m, spec, state });
   }
 
@@ -126,15 +142,28 @@ export class ScheduledJobs extends DispatchQueue {
     if (outcome.spawn) rewrite(`${job.id}:${now}`, outcome.spawn);
     job.entry.state = DONE;
     this.completed(job.entry, false);
+    this.firing.add(job.id);
     this.jobHooks.release(delivery, ops, () => {
-      for (const j of follow) this.add(j);
+      this.firing.delete(job.id);
+      const cancelled = this.cancelledWhileFiring.delete(job.id);
+      for (const j of follow) {
+        if (cancelled && j.id === job.id) {
+          // Cancelled while this firing was written: drop the rewritten job too.
+          j.entry.state = DONE;
+          this.completed(j.entry);
+        } else this.add(j);
+      }
     });
   }
 
   /** Cancels a job; its stored copy is removed. False when there is no such job. */
   cancel(id: string): boolean {
     const job = this.jobs.get(id);
-    if (!job) return false;
+    if (!job) {
+      if (!this.firing.has(id)) return false;
+      this.cancelledWhileFiring.add(id);
+      return true;
+    }
     this.jobs.delete(id);
     this.timers.cancel(id);
     job.entry.state = DONE;
