@@ -66,6 +66,8 @@ export class DispatchQueue {
   /** Entries paged out (pending without their message in memory). */
   pagedOut = 0;
   private pagingIn = false;
+  /** Changes whenever consumers come or go: entries skipped under older consumers are checked again. */
+  private consumerEpoch = 0;
 
   constructor(
     /** Store container name: `queue://x`, `sub://client:name`, or a private name for non-durable subs. */
@@ -88,6 +90,7 @@ export class DispatchQueue {
     this.consumers.sort((a, b) => b.priority - a.priority || a.order - b.order);
     if (c.selector) this.selectorConsumers++;
     if (c.exclusive) this.exclusiveConsumers++;
+    this.consumerEpoch++;
     c.queues.push(this);
     this.dispatch();
   }
@@ -98,6 +101,7 @@ export class DispatchQueue {
     this.consumers.splice(i, 1);
     if (c.selector) this.selectorConsumers--;
     if (c.exclusive) this.exclusiveConsumers--;
+    this.consumerEpoch++;
     for (const [g, owner] of this.groups) if (owner === c) this.groups.delete(g);
     this.dispatch();
   }
@@ -268,6 +272,8 @@ export class DispatchQueue {
     // first of them is dispatched meanwhile (order is kept).
     let batch: QueueEntry[] | undefined;
     let batchBytes = 0;
+    // Bytes of in-memory entries this scan passed that wait for a busy consumer.
+    let waiting = 0;
     const again = this.pending.scan((e) => {
       if (e.expiration !== 0 && e.expiration <= now) {
         this.expire(e);
@@ -276,11 +282,13 @@ export class DispatchQueue {
       const m = e.message;
       if (m === null || batch !== undefined) {
         if (m !== null) return true;
+        // Read back before and suited none of these consumers: leave it on disk (see below).
+        if (e.skipEpoch === this.consumerEpoch) return true;
         // Being read back (dispatch page-in or a browser's): nothing after it may overtake it;
         // the read's completion dispatches again.
         if (e.busy) return batch !== undefined;
         if (batch === undefined) {
-          if (this.pagingIn || !this.anyCanTake()) return false;
+          if (this.pagingIn || waiting >= PAGE_IN_BYTES || !this.anyCanTake()) return false;
           batch = [];
         }
         batch.push(e);
@@ -291,7 +299,21 @@ export class DispatchQueue {
       if (!c) {
         // With no selectors and no groups, nobody can take anything: stop. Otherwise a later
         // entry may still suit some consumer with credit.
-        return !simple && this.anyCanTake();
+        if (simple || !this.anyCanTake()) return false;
+        if (m.groupId !== undefined || this.exclusiveConsumers > 0 || this.anyWouldMatch(m)) {
+          // It waits for one consumer's credit (its selector matches, or its group's owner, or
+          // the exclusive consumer): keep it, but page no more in behind a window of such.
+          waiting += e.size;
+          return true;
+        }
+        // It suits no consumer at all. Over the memory limit it goes back to disk, marked so
+        // that scans pass it by until the consumers change; otherwise a selective consumer
+        // would pull the whole backlog into memory.
+        if (this.overMemory()) {
+          e.skipEpoch = this.consumerEpoch;
+          this.pageOut(e);
+        }
+        return true;
       }
       this.pending.remove(e);
       c.take(e, this);
@@ -339,8 +361,12 @@ export class DispatchQueue {
       this.dispatch();
       // The browser has shown what it could: what is still pending goes back to disk when over
       // the memory limit, else a browser would pull the whole backlog into RAM (a browser
-      // resumed after back-pressure reads such entries again).
-      for (const e of todo) if (e.state === PENDING && e.message !== null && this.overMemory()) this.pageOut(e);
+      // resumed after back-pressure reads such entries again). Newest first: the oldest, which
+      // the browser and consumers reach first, stay.
+      for (let i = todo.length - 1; i >= 0 && this.overMemory(); i--) {
+        const e = todo[i]!;
+        if (e.state === PENDING && e.message !== null) this.pageOut(e);
+      }
     });
   }
 
@@ -365,6 +391,12 @@ export class DispatchQueue {
       return true;
     });
     for (const e of expired) this.expire(e);
+  }
+
+  /** Some consumer's selector (credit or not) accepts this message. */
+  private anyWouldMatch(m: Message): boolean {
+    for (const c of this.consumers) if (!c.selector || c.selector.matches(m)) return true;
+    return false;
   }
 
   private anyCanTake(): boolean {

@@ -40,6 +40,8 @@ export class QueueEntry {
   spilled = false;
   /** A page-in or spill write is under way. */
   busy = false;
+  /** Paged back out after no consumer of this consumer epoch wanted it (DispatchQueue). */
+  skipEpoch = -1;
 
   constructor(seq: number, message: Message | null, stored: boolean, meta?: EntryMeta, redeliveries = 0) {
     this.seq = seq;

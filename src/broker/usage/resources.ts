@@ -14,6 +14,12 @@ import type { ResolvedPolicy } from '../policies/policy-map.js';
 
 /** While producers wait for store/temp space, usage is re-checked this often. */
 const SPACE_CHECK_MS = 100;
+/**
+ * Spill writes in flight allowed past the memory limit: a quarter of the limit, within these
+ * bounds (big enough to keep the temp store's group commit busy, small next to the limit).
+ */
+const SPILL_WINDOW_MIN = 64 * 1024;
+const SPILL_WINDOW_MAX = 4 * 1024 * 1024;
 
 export interface ResourceLimits {
   readonly memory: number;
@@ -37,6 +43,9 @@ export class Resources {
   /** Sends waiting for store/temp space (producer flow control), oldest first. */
   private readonly spaceWaiters: SpaceWaiter[] = [];
   private spaceTimer: NodeJS.Timeout | undefined;
+  /** Bytes of spills written to the temp store but not yet landed (still in memory). */
+  private spillingBytes = 0;
+  private readonly spillWindow: number;
 
   constructor(
     readonly limits: ResourceLimits,
@@ -46,7 +55,9 @@ export class Resources {
     private readonly policy: (d: Destination) => ResolvedPolicy,
     /** Gives a message read back from the store its in-queue form (composite copies). */
     private readonly materialize: (m: Message, queue: DispatchQueue) => Message,
-  ) {}
+  ) {
+    this.spillWindow = Math.max(SPILL_WINDOW_MIN, Math.min(SPILL_WINDOW_MAX, limits.memory / 4));
+  }
 
   /** Sends waiting for store/temp space right now. */
   get blockedSends(): number {
@@ -94,9 +105,12 @@ export class Resources {
     const m = e.message;
     if (!this.tempStore || m === null || this.tempStore.usage().bytes >= this.limits.temp) return done(false);
     const op: StoreOp = { op: 'add', id: e.seq, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
+    this.spillingBytes += e.size;
     this.tempStore.append([op], (err) => {
+      this.spillingBytes -= e.size;
       if (err) this.log.warn({ err: err.message }, 'spilling a non-persistent message to the temp store failed; it stays in memory');
       done(!err);
+      if (this.spaceWaiters.length > 0) this.releaseWaiters();
     });
   }
 
@@ -127,7 +141,9 @@ export class Resources {
   private hasSpace(persistent: boolean): boolean {
     if (persistent) return this.store.usage().bytes < this.limits.store;
     if (!this.memoryFull()) return true;
-    return this.tempStore !== undefined && this.tempStore.usage().bytes < this.limits.temp;
+    // Over the memory limit a non-persistent message spills; until its write lands it is still in
+    // memory, so a producer that does not wait for receipts must wait for the spills instead.
+    return this.tempStore !== undefined && this.tempStore.usage().bytes < this.limits.temp && this.spillingBytes < this.spillWindow;
   }
 
   /**
@@ -136,7 +152,9 @@ export class Resources {
    * sendFailIfNoSpace / sendFailIfNoSpaceAfterTimeout.
    */
   admit(m: Message, proceed: () => void, fail: (err: FerryError) => void): void {
-    if (this.spaceWaiters.length === 0 && this.hasSpace(m.persistent)) return proceed();
+    // FIFO per resource: a non-persistent send does not queue behind persistent ones waiting for
+    // the store (or the reverse), but never overtakes an earlier send waiting for its own resource.
+    if ((this.spaceWaiters.length === 0 || !this.waitingFor(m.persistent)) && this.hasSpace(m.persistent)) return proceed();
     const p = this.policy(m.destination);
     const what = m.persistent ? `store limit (${this.limits.store} bytes)` : `temp limit (${this.limits.temp} bytes)`;
     if (p.sendFailIfNoSpace) {
@@ -157,17 +175,31 @@ export class Resources {
     this.spaceTimer ??= setInterval(() => this.releaseWaiters(), SPACE_CHECK_MS);
   }
 
-  /** Lets waiting sends through, oldest first, while there is space for them. */
+  /** A send of this kind (persistent: store; else temp) is waiting for space. */
+  private waitingFor(persistent: boolean): boolean {
+    for (const w of this.spaceWaiters) if (!w.done && w.persistent === persistent) return true;
+    return false;
+  }
+
+  /** Lets waiting sends through, oldest first per resource, while there is space for them. */
   private releaseWaiters(): void {
-    while (this.spaceWaiters.length > 0) {
-      const w = this.spaceWaiters[0]!;
-      if (!w.done && !this.hasSpace(w.persistent)) return;
-      this.spaceWaiters.shift();
+    let storeBlocked = false;
+    let tempBlocked = false;
+    for (let i = 0; i < this.spaceWaiters.length && !(storeBlocked && tempBlocked); ) {
+      const w = this.spaceWaiters[i]!;
+      if (!w.done && ((w.persistent ? storeBlocked : tempBlocked) || !this.hasSpace(w.persistent))) {
+        if (w.persistent) storeBlocked = true;
+        else tempBlocked = true;
+        i++;
+        continue;
+      }
+      this.spaceWaiters.splice(i, 1);
       if (w.done) continue;
       w.done = true;
       if (w.timer) clearTimeout(w.timer);
       w.proceed();
     }
+    if (this.spaceWaiters.length > 0) return;
     if (this.spaceTimer) clearInterval(this.spaceTimer);
     this.spaceTimer = undefined;
     this.log.info({ usage: this.usage() }, 'producers unblocked');
