@@ -19,6 +19,19 @@ export interface BrokerProcessConfig {
   /** fdatasync every group commit: what a receipt for a persistent message promises. */
   readonly sync?: boolean;
   readonly logLevel?: string;
+  /** `limits:` section, values as written in YAML (`64mb`, `auto`); absent = all `auto`. */
+  readonly limits?: { readonly memory?: string; readonly store?: string; readonly temp?: string };
+  /** `stomp:` section (e.g. `{ producerWindow: '4mb' }`), values as written in YAML. */
+  readonly stomp?: Readonly<Record<string, string | number | boolean>>;
+  /** `policies:` entries, each `{ match, ...keys }`, values as written in YAML. */
+  readonly policies?: ReadonlyArray<Readonly<Record<string, string | number | boolean>>>;
+}
+
+/** `key: value` lines for a flat YAML map, indented; strings JSON-quoted (valid YAML scalars). */
+function yamlMap(map: Readonly<Record<string, string | number | boolean | undefined>>, indent: string): string[] {
+  return Object.entries(map)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${indent}${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
 }
 
 /** Writes a ferrymq.yaml for a child broker: STOMP on 127.0.0.1:0, journal store, log to file. */
@@ -38,6 +51,9 @@ export async function writeBrokerConfig(dir: string, cfg: BrokerProcessConfig): 
     '  file: true',
     // stdout carries only the CLI's `listening ...` lines, which the test parses.
     '  stdout: false',
+    ...(cfg.limits ? ['limits:', ...yamlMap(cfg.limits, '  ')] : []),
+    ...(cfg.stomp ? ['stomp:', ...yamlMap(cfg.stomp, '  ')] : []),
+    ...(cfg.policies ? ['policies:', ...cfg.policies.flatMap((p) => yamlMap(p, '    ').map((l, i) => (i === 0 ? `  - ${l.trimStart()}` : l)))] : []),
     '',
   ].join('\n');
   await writeFile(path, yaml);

@@ -65,10 +65,28 @@ export class StompStreamClient {
     });
   }
 
-  send(command: string, headers: Record<string, string>, body?: string | Buffer): void {
-    if (this.closed) return;
+  /**
+   * Writes one frame. Returns false once the socket's outbound buffer is full (Node's
+   * `socket.write` result): a producer that must not buffer without bound awaits whenDrained().
+   */
+  send(command: string, headers: Record<string, string>, body?: string | Buffer): boolean {
+    if (this.closed) return false;
     const b = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
-    this.socket.write(encodeFrame(command, Object.entries(headers), b, '1.2'));
+    return this.socket.write(encodeFrame(command, Object.entries(headers), b, '1.2'));
+  }
+
+  /** Resolves when the outbound buffer has drained (at once when it is not full, or closed). */
+  whenDrained(): Promise<void> {
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   /** Resolves when the socket has closed (from either side). */

@@ -153,7 +153,7 @@ export class DispatchQueue {
       if (e.state === DONE) {
         // Delivered and finished while the spill was being written.
         e.spilled = false;
-        this.hooks.tempAck(this.container, e.seq);
+        this.hooks.tempAck(this.container, e.tempId);
       } else if (e.state === PENDING && !this.closed && e.message !== null) {
         e.message = null;
         this.pagedOut++;
@@ -225,7 +225,7 @@ export class DispatchQueue {
     if (e.message === null) this.pagedOut--;
     if (e.spilled) {
       e.spilled = false;
-      this.hooks.tempAck(this.container, e.seq);
+      this.hooks.tempAck(this.container, e.tempId);
     }
     if (writeAck && e.stored && !this.closed) this.hooks.storeAck(this.container, e.seq);
   }
@@ -238,7 +238,7 @@ export class DispatchQueue {
       this.release(e);
       if (e.spilled) {
         e.spilled = false;
-        this.hooks.tempAck(this.container, e.seq);
+        this.hooks.tempAck(this.container, e.tempId);
       }
     }
     this.pagedOut = 0;

@@ -38,6 +38,11 @@ export class QueueEntry {
   counted = false;
   /** A copy sits in the temp store (non-persistent spill) and must be removed when done. */
   spilled = false;
+  /**
+   * The spill's id in the temp store. Not `seq`: a topic message spilled by two subscriptions
+   * is two records there, each removed when its own subscription is done with it.
+   */
+  tempId = 0;
   /** A page-in or spill write is under way. */
   busy = false;
   /** Paged back out after no consumer of this consumer epoch wanted it (DispatchQueue). */

@@ -40,6 +40,8 @@ export class Resources {
   memoryUsed = 0;
   private pendingTempAcks: StoreOp[] = [];
   private tempAckScheduled = false;
+  /** Ids of spills in the temp store (emptied at every start, so they start again at 1). */
+  private tempIds = 0;
   /** Sends waiting for store/temp space (producer flow control), oldest first. */
   private readonly spaceWaiters: SpaceWaiter[] = [];
   private spaceTimer: NodeJS.Timeout | undefined;
@@ -87,7 +89,7 @@ export class Resources {
     const fromTemp = entries.filter((e) => e.spilled);
     const fill = async (list: QueueEntry[], store: MessageStore | undefined): Promise<void> => {
       if (list.length === 0 || !store) return;
-      const datas = await store.read(list.map((e) => e.seq));
+      const datas = await store.read(list.map((e) => (store === this.store ? e.seq : e.tempId)));
       for (let i = 0; i < list.length; i++) {
         const e = list[i]!;
         const m = this.materialize(decodeMessage(datas[i]!), queue);
@@ -104,7 +106,8 @@ export class Resources {
   spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void {
     const m = e.message;
     if (!this.tempStore || m === null || this.tempStore.usage().bytes >= this.limits.temp) return done(false);
-    const op: StoreOp = { op: 'add', id: e.seq, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
+    e.tempId = ++this.tempIds;
+    const op: StoreOp = { op: 'add', id: e.tempId, containers: [queue.container], priority: m.priority, expiration: m.expiration, data: encodeMessage(m) };
     this.spillingBytes += e.size;
     this.tempStore.append([op], (err) => {
       this.spillingBytes -= e.size;

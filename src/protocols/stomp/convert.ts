@@ -78,6 +78,18 @@ function intHeader(value: string | undefined, name: string): number | FerryError
   return Math.trunc(n);
 }
 
+/**
+ * The decoder hands out bodies as views into the socket's read buffers (no copy). A message the
+ * broker holds must not pin a whole 64 KiB read buffer for a small body, or memory use would be
+ * several times what the memory limit counts: copy a body that is a small part of its buffer.
+ */
+function ownBody(body: Buffer): Buffer {
+  if (body.length * 2 >= body.buffer.byteLength) return body;
+  const own = Buffer.allocUnsafeSlow(body.length);
+  body.copy(own);
+  return own;
+}
+
 /** Builds a core Message from a SEND frame. */
 export function messageFromSend(
   headers: Map<string, string>,
@@ -122,7 +134,7 @@ export function messageFromSend(
     properties,
     // ActiveMQ: a SEND with content-length is a BytesMessage, without one a TextMessage.
     bodyType: headers.has('content-length') ? 'bytes' : 'text',
-    body,
+    body: ownBody(body),
   };
 }
 
