@@ -1,8 +1,9 @@
 /**
  * Journal store benchmark (not a test).
- *   node dist/bench/store-journal.js [N=200000] [--no-sync] [--keep]
+ *   node dist/bench/store-journal.js [N=200000] [--no-sync] [--keep] [--groups-in-flight=K] [--no-preallocate]
  *       N batches of one 256-byte add, up to 256 in flight (many concurrent producers of
- *       persistent messages), then a reopen: appends/s, syncs/s, recovery time.
+ *       persistent messages), then a reopen: appends/s, syncs/s, recovery time. The last two
+ *       flags compare with one group commit at a time / growing segment files.
  *   node dist/bench/store-journal.js backlog [N=1000000] [--no-sync] [--keep]
  *       N pending messages (256 B, sync, 256 in flight), then recovery in a FRESH process: open()
  *       plus reading every body in batches of 2000 ids as the broker does at start; reports the
@@ -25,6 +26,9 @@ const sync = !args.includes('--no-sync');
 const keep = args.includes('--keep');
 const segmentSizeArg = args.find((a) => a.startsWith('--segment-size='));
 const segmentSize = segmentSizeArg === undefined ? undefined : Number(segmentSizeArg.slice('--segment-size='.length));
+const groupsArg = args.find((a) => a.startsWith('--groups-in-flight='));
+const groupsInFlight = groupsArg === undefined ? undefined : Number(groupsArg.slice('--groups-in-flight='.length));
+const preallocate = args.includes('--no-preallocate') ? false : undefined;
 const MAX_IN_FLIGHT = 256;
 const BODY = Buffer.alloc(256, 0x61);
 /** Same batch size as the broker's recovery reads. */
@@ -66,9 +70,14 @@ function singleAdds(total: number): () => StoreOp[] | undefined {
   return () => (id >= total ? undefined : [{ op: 'add', id: ++id, containers: ['queue://bench'], priority: 4, expiration: 0, data: BODY }]);
 }
 
+/** Segment files plus the preallocated spare (what usage().bytes counts). */
 async function diskBytes(directory: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(directory)) if (name.startsWith('segment-')) total += (await stat(join(directory, name))).size;
+  for (const name of await readdir(directory)) {
+    if (!name.startsWith('segment-') && !name.startsWith('next-segment')) continue;
+    // A spare being filled is renamed when done: gone between readdir and stat is fine.
+    total += (await stat(join(directory, name)).catch(() => ({ size: 0 }))).size;
+  }
   return total;
 }
 
@@ -124,17 +133,20 @@ function printRecovery(r: RecoveryReport): void {
 }
 
 async function appendMode(directory: string, total: number, backlog: boolean): Promise<void> {
-  const store = new JournalStore({ directory, sync, segmentSize });
+  const store = new JournalStore({ directory, sync, segmentSize, groupsInFlight, preallocate });
+  const o0 = process.hrtime.bigint();
   await store.open();
+  const openS = seconds(o0);
   const t0 = process.hrtime.bigint();
   await appendAll(store, singleAdds(total), MAX_IN_FLIGHT);
   const s = seconds(t0);
   const stats = store.stats();
   await store.close();
   describeMachine();
-  console.log(`append: ${total} batches (1 x 256 B add), ${MAX_IN_FLIGHT} in flight, sync=${sync}`);
+  console.log(`append: ${total} batches (1 x 256 B add), ${MAX_IN_FLIGHT} in flight, sync=${sync}, ` +
+    `groups in flight ${groupsInFlight ?? 'default'}, preallocate ${preallocate ?? 'default'}; open (with preallocation) ${(openS * 1000).toFixed(0)} ms`);
   console.log(`  ${(total / s).toFixed(0)} appends/s, ${(stats.syncs / s).toFixed(0)} syncs/s, ${stats.writes} writes, ` +
-    `${(total / Math.max(stats.writes, 1)).toFixed(1)} batches/write, ${s.toFixed(2)} s`);
+    `${(total / Math.max(stats.writes, 1)).toFixed(1)} batches/write, peak ${stats.peakInFlight} groups in flight, ${s.toFixed(2)} s`);
   console.log(`  disk ${((await diskBytes(directory)) / MiB).toFixed(1)} MiB in ${stats.segments} segments, peak RSS ${peakRssMiB().toFixed(0)} MiB`);
   if (backlog) printRecovery(await recoverInChild(directory));
   else {
@@ -146,7 +158,7 @@ async function appendMode(directory: string, total: number, backlog: boolean): P
 
 async function churnMode(directory: string, total: number): Promise<void> {
   // No automatic compaction during the append phase: measure the pinned state, then compact.
-  const store = new JournalStore({ directory, sync, segmentSize, compactionDelayMs: 3_600_000 });
+  const store = new JournalStore({ directory, sync, segmentSize, groupsInFlight, preallocate, compactionDelayMs: 3_600_000 });
   await store.open();
   let first = 1;
   let acksNext: StoreOp[] | undefined;
@@ -170,10 +182,12 @@ async function churnMode(directory: string, total: number): Promise<void> {
   await appendAll(store, next, 8);
   const appendS = seconds(t0);
   await store.whenReclaimIdle();
+  await store.whenPreallocated();
   const before = await diskBytes(directory);
   const c0 = process.hrtime.bigint();
   await store.compactNow();
   const compactS = seconds(c0);
+  await store.whenPreallocated();
   const stats = store.stats();
   const after = await diskBytes(directory);
   await store.close();

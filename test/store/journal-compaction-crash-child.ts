@@ -48,11 +48,12 @@ async function run(dir: string): Promise<void> {
     while (inFlight < MAX_IN_FLIGHT) {
       let ops: StoreOp[];
       let line: string;
+      let announce: string | undefined;
       if (live.length > LIVE_TARGET || (live.length > 0 && Math.random() < 0.45)) {
         // Mostly recent messages, sometimes any: old ones live on in old segments.
         const at = Math.random() < 0.7 ? live.length - 1 - Math.floor(Math.random() * Math.min(live.length, 40)) : Math.floor(Math.random() * live.length);
         const [container, id] = live.splice(at, 1)[0] as [string, number];
-        out(`k ${container} ${id}`);
+        announce = `k ${container} ${id}`;
         ops = [{ op: 'ack', container, id }];
         line = `K ${container} ${id}`;
       } else {
@@ -61,19 +62,24 @@ async function run(dir: string): Promise<void> {
         line = `A ${id}`;
       }
       inFlight++;
-      store.append(ops, (err) => {
+      // A line still buffered in this process when SIGKILL comes is lost with it: the parent must
+      // see "acking" before the ack can be durable, and an add before any ack of it.
+      const append = (): void => store.append(ops, (err) => {
         inFlight--;
         if (err) {
           process.stderr.write(`append failed: ${err.message}\n`);
           process.exit(2);
         }
-        out(line);
         if (line.startsWith('A ')) {
           const id = Number(line.slice(2));
-          for (const c of crashContainers(id)) live.push([c, id]);
-        }
+          process.stdout.write(`${line}\n`, () => {
+            for (const c of crashContainers(id)) live.push([c, id]);
+          });
+        } else out(line);
         pump();
       });
+      if (announce === undefined) append();
+      else process.stdout.write(`${announce}\n`, append);
     }
   };
   pump();

@@ -20,7 +20,7 @@ interface Round {
 /** Runs the child on `journal` and kills it with SIGKILL at a random moment; records what it printed. */
 async function runChild(journal: string, model: Map<number, Map<string, PairState>>): Promise<Round> {
   const child = spawn(process.execPath, [CHILD, journal], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)) /* 'close': after the last stdout line was read */);
   const round: Round = { firstId: Infinity, compactions: 0 };
   let partial = '';
   let durableLines = 0;

@@ -29,7 +29,7 @@ import type { GroupCommitWriter } from './group-commit-writer.js';
 import type { JournalIndex, SegmentAccount } from './journal-index.js';
 import { ackOpSize, encodeCompaction, moveOpSize, RECORD_HEADER_SIZE, type MovedMessage, type RecordVisitor, type RestatedAck } from './record-codec.js';
 import { decodePayload } from './record-decoder.js';
-import { SEGMENT_HEADER_SIZE, segmentFileName } from './segment-file.js';
+import { isAllZero, SEGMENT_HEADER_SIZE, segmentFileName } from './segment-file.js';
 
 /** Compact a segment once its live bytes fall below this fraction of its size: keeps disk use under ~4x live data. */
 export const DEFAULT_COMPACTION_THRESHOLD = 0.25;
@@ -175,10 +175,14 @@ export class JournalCompactor {
   private async scanRecords(file: Buffer, scan: VictimScan): Promise<string | undefined> {
     let pos = SEGMENT_HEADER_SIZE;
     let nextYield = pos + SCAN_YIELD_BYTES;
-    while (pos + RECORD_HEADER_SIZE <= file.length) {
+    while (pos < file.length) {
       if (pos >= nextYield) {
         nextYield = pos + SCAN_YIELD_BYTES;
         await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      // The unused, zero-filled end of a preallocated segment (no record has length 0).
+      if (file.length - pos < RECORD_HEADER_SIZE || file.readUInt32LE(pos) === 0) {
+        return isAllZero(file.subarray(pos)) ? undefined : `trailing bytes at offset ${pos}`;
       }
       const length = file.readUInt32LE(pos);
       const payload = file.subarray(pos + RECORD_HEADER_SIZE, pos + RECORD_HEADER_SIZE + length);
@@ -187,7 +191,7 @@ export class JournalCompactor {
       if (problem !== undefined) return `${problem} at offset ${pos}`;
       pos += RECORD_HEADER_SIZE + length;
     }
-    return pos === file.length ? undefined : `trailing bytes at offset ${pos}`;
+    return undefined;
   }
 
   /** Appends the scan as records of at most stepBytes each, the last one final; waits for each. */

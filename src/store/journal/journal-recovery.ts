@@ -1,11 +1,22 @@
 /**
  * open(): reads every segment in order, verifies each record's CRC and replays it into the index.
  *
- * Torn writes: only the newest group commit can be torn (older groups were fdatasync'd before the
- * next began, and a segment is complete before the next one gets data). So a short record, an
- * impossible length or a CRC mismatch at the tail of the LAST segment is cut off (with a warning).
- * Anything bad elsewhere, or a bad record in the last segment that is followed by intact records,
- * is corruption: open() fails with STORE_CORRUPT naming the segment and offset.
+ * End of a segment: its records end where the file ends or where the rest of the file is zero
+ * (a preallocated segment, segment-preallocator.ts; no record starts with a zero length). That
+ * holds for every segment: a roll leaves the unused end of a preallocated one in place.
+ *
+ * Torn writes: only the newest group commit can be torn. Group writes are sequential (the next
+ * starts after the previous one returned, even though their syncs overlap) and a segment is
+ * complete and synced before the next one gets data, so a process crash leaves a prefix of the
+ * log. A short record, an impossible length, a CRC mismatch, or nonzero bytes after the end of
+ * the records at the tail of the LAST segment are cut off with a warning: the file is truncated
+ * there, so no stale bytes (an unacknowledged group) can ever line up behind later appends; the
+ * store zero-fills the segment again when it preallocates. Anything bad elsewhere, or a bad
+ * record in the last segment that is followed by intact records, is corruption: open() fails
+ * with STORE_CORRUPT naming the segment and offset.
+ *
+ * An all-zero last segment (the writer renamed the spare into place, then died before its first
+ * write) is an empty segment: the writer lays down header and checkpoint at offset 0.
  */
 import { open as openFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,13 +26,15 @@ import { FerryError } from '../../errors.js';
 import type { JournalIndex } from './journal-index.js';
 import { RECORD_HEADER_SIZE } from './record-codec.js';
 import { decodePayload, isBatchPayload } from './record-decoder.js';
-import { checkSegmentHeader, parseSegmentFileName, SEGMENT_HEADER_SIZE, SegmentReader, segmentFileName } from './segment-file.js';
+import { checkSegmentHeader, isAllZero, parseSegmentFileName, SEGMENT_HEADER_SIZE, SegmentReader, segmentFileName } from './segment-file.js';
 
 export interface RecoveredJournal {
   /** Segment seqs found, ascending. The last one is reopened for appending. */
   readonly segments: readonly number[];
-  /** Valid size of each segment (after any tail truncation). */
+  /** Valid size of each segment: where its records end (after any tail truncation). */
   readonly sizes: ReadonlyMap<number, number>;
+  /** File size of each segment (larger than its valid size when preallocated). */
+  readonly fileSizes: ReadonlyMap<number, number>;
   /** Whether the last segment holds any batch record (beyond its checkpoint). */
   readonly lastHasBatches: boolean;
 }
@@ -67,30 +80,50 @@ async function readRecord(reader: SegmentReader, pos: number): Promise<Buffer | 
   return recordAt(reader, pos) as Buffer | BadRecord;
 }
 
-/** True when intact records run from `pos` exactly to the end of the segment (at least one). */
+/**
+ * True when `bad` (found at `pos`) is where the records end: no sane length (no `end`) and only
+ * zeros from `pos` on, the unused end of a preallocated segment.
+ */
+async function isZeroTail(reader: SegmentReader, pos: number, bad: BadRecord): Promise<boolean> {
+  return bad.end === undefined && (await reader.zeroFrom(pos));
+}
+
+/**
+ * True when intact records run from `pos` to the end of the segment (at least one), the end
+ * being the end of the file or a zero tail.
+ */
 async function intactRecordsFollow(reader: SegmentReader, pos: number): Promise<boolean> {
-  if (pos >= reader.size) return false;
+  let intact = 0;
   while (pos < reader.size) {
     const record = await readRecord(reader, pos);
-    if (!Buffer.isBuffer(record)) return false;
+    if (!Buffer.isBuffer(record)) return intact > 0 && (await isZeroTail(reader, pos, record));
+    intact++;
     pos += RECORD_HEADER_SIZE + record.length;
   }
-  return true;
+  return intact > 0;
 }
 
 async function scanSegment(reader: SegmentReader, seq: number, isLast: boolean, index: JournalIndex): Promise<SegmentScan> {
   const size = reader.size;
+  const header = await reader.slice(0, Math.min(size, SEGMENT_HEADER_SIZE));
+  if (isAllZero(header)) {
+    // Empty, or a preallocated segment the writer never wrote to: only the last one may be.
+    if (!isLast) throw corrupt(seq, 0, size === 0 ? 'empty segment' : 'segment without a header');
+    if (await reader.zeroFrom(0)) return { validEnd: 0, hasBatches: false };
+    return { validEnd: 0, hasBatches: false, tornReason: 'data in a segment without a header' };
+  }
   if (size < SEGMENT_HEADER_SIZE) {
     if (!isLast) throw corrupt(seq, 0, 'segment shorter than its header');
-    return size === 0 ? { validEnd: 0, hasBatches: false } : { validEnd: 0, hasBatches: false, tornReason: 'short segment header' };
+    return { validEnd: 0, hasBatches: false, tornReason: 'short segment header' };
   }
-  const headerProblem = checkSegmentHeader(await reader.slice(0, SEGMENT_HEADER_SIZE), seq);
+  const headerProblem = checkSegmentHeader(header, seq);
   if (headerProblem !== undefined) throw corrupt(seq, 0, headerProblem);
   let pos = SEGMENT_HEADER_SIZE;
   let hasBatches = false;
   while (pos < size) {
     const record = recordAt(reader, pos) ?? (await readRecord(reader, pos));
     if (!Buffer.isBuffer(record)) {
+      if (await isZeroTail(reader, pos, record)) break;
       // A bad CRC with intact records after it is damage in the middle, not a torn tail.
       const followedByIntact = record.end !== undefined && (await intactRecordsFollow(reader, record.end));
       if (!isLast || followedByIntact) throw corrupt(seq, pos, record.reason);
@@ -111,8 +144,17 @@ async function scanSegment(reader: SegmentReader, seq: number, isLast: boolean, 
   return { validEnd: pos, hasBatches };
 }
 
-/** Replays all segments in `directory` into `index`, truncating a torn tail of the last one. */
-export async function recoverJournal(directory: string, index: JournalIndex, sync: boolean, logger?: pino.Logger): Promise<RecoveredJournal> {
+/**
+ * Replays all segments in `directory` into `index`, truncating a torn tail of the last one. A
+ * zero tail of the last segment is kept when `keepZeroTail` (the store preallocates), else cut.
+ */
+export async function recoverJournal(
+  directory: string,
+  index: JournalIndex,
+  sync: boolean,
+  keepZeroTail: boolean,
+  logger?: pino.Logger,
+): Promise<RecoveredJournal> {
   const segments: number[] = [];
   for (const name of await readdir(directory)) {
     const seq = parseSegmentFileName(name);
@@ -120,6 +162,7 @@ export async function recoverJournal(directory: string, index: JournalIndex, syn
   }
   segments.sort((a, b) => a - b);
   const sizes = new Map<number, number>();
+  const fileSizes = new Map<number, number>();
   let shared: Buffer | undefined;
   let lastHasBatches = false;
   for (let i = 0; i < segments.length; i++) {
@@ -132,19 +175,24 @@ export async function recoverJournal(directory: string, index: JournalIndex, syn
       index.beginSegment(seq);
       const scan = await scanSegment(reader, seq, isLast, index);
       shared = reader.buffer;
+      let fileSize = size;
       if (scan.tornReason !== undefined) {
         logger?.warn(
           { segment: segmentFileName(seq), offset: scan.validEnd, dropped: size - scan.validEnd, reason: scan.tornReason },
           'journal: torn write at the tail of the last segment; truncating it',
         );
+      }
+      if (isLast && size > scan.validEnd && (scan.tornReason !== undefined || !keepZeroTail)) {
         await file.truncate(scan.validEnd);
         if (sync) await file.datasync();
+        fileSize = scan.validEnd;
       }
       sizes.set(seq, scan.validEnd);
+      fileSizes.set(seq, fileSize);
       if (isLast) lastHasBatches = scan.hasBatches;
     } finally {
       await file.close();
     }
   }
-  return { segments, sizes, lastHasBatches };
+  return { segments, sizes, fileSizes, lastHasBatches };
 }

@@ -1,17 +1,18 @@
 /**
  * JournalStore: the durable MessageStore. Append-only segment files under `<dataDirectory>/journal/`,
- * one CRC-framed record per append() batch, group commit (one write + one fdatasync per group),
- * recovery by replaying every segment, reclaim of segments with nothing live left, and compaction
- * of mostly-dead segments (journal-compactor.ts) so disk use follows live data.
+ * one CRC-framed record per append() batch, pipelined group commit (one write + one fdatasync per
+ * group, a few groups in flight), preallocated segments (segment-preallocator.ts), recovery by
+ * replaying every segment, reclaim of segments with nothing live left, and compaction of
+ * mostly-dead segments (journal-compactor.ts) so disk use follows live data.
  * Format and guarantees: docs/journal.md.
  */
-import { open as openFd } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { close as closeFd, fdatasync, ftruncate, open as openFd } from 'node:fs';
+import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pino from 'pino';
 import type { AppendDone, MessageStore, RecoveredState, StoreOp, StoreUsage } from '../api.js';
 import { FerryError } from '../../errors.js';
-import { fsyncDirectory, GroupCommitWriter, type WriterStats } from './group-commit-writer.js';
+import { GroupCommitWriter, MAX_GROUPS_IN_FLIGHT, type DatasyncFn, type WriterStats } from './group-commit-writer.js';
 import { COMPACTION_STEP_BYTES, DEFAULT_COMPACTION_THRESHOLD, JournalCompactor } from './journal-compactor.js';
 import { JournalIndex, type MessageLocation } from './journal-index.js';
 import { recoverJournal } from './journal-recovery.js';
@@ -19,6 +20,8 @@ import { JournalLock } from './lock-file.js';
 import { encodeBatch } from './record-codec.js';
 import { SegmentReadHandles } from './segment-read-handles.js';
 import { segmentFileName } from './segment-file.js';
+import { fsyncDirectory } from './segment-io.js';
+import { SPARE_PARTIAL_NAME, SPARE_SEGMENT_NAME, SpareSegment, zeroFillAsync } from './segment-preallocator.js';
 
 /** read() merges neighbouring bodies into one pread when the bytes between them are at most this. */
 const READ_RUN_MAX_GAP = 4096;
@@ -40,6 +43,15 @@ export interface JournalStoreOptions {
   readonly segmentSize?: number;
   /** fdatasync each group commit (default true). false only for tests and throw-away data. */
   readonly sync?: boolean;
+  /**
+   * Zero-fill segments to segmentSize ahead of use (default: same as `sync`): syncs into
+   * allocated, written space skip the file-size metadata. Without sync it buys nothing.
+   */
+  readonly preallocate?: boolean;
+  /** Group commits in flight at once (default MAX_GROUPS_IN_FLIGHT; 1 = one write + sync at a time). */
+  readonly groupsInFlight?: number;
+  /** Tests only: replaces fs.fdatasync for group commits (to slow down or fail one). */
+  readonly datasync?: DatasyncFn;
   /** Compact segments whose live bytes fall below this fraction of their size (default 0.25; 0 = never). */
   readonly compactionThreshold?: number;
   /** Delay before compaction starts once there is work (default DEFAULT_COMPACTION_DELAY_MS). */
@@ -75,6 +87,15 @@ function openRaw(path: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => openFd(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
+function closeRaw(fd: number): Promise<void> {
+  return new Promise((resolve) => closeFd(fd, () => resolve()));
+}
+
+/** Spare files are useless when preallocation is off: free their space. */
+async function removeSpareFiles(directory: string): Promise<void> {
+  await Promise.all([SPARE_SEGMENT_NAME, SPARE_PARTIAL_NAME].map((name) => rm(join(directory, name), { force: true })));
+}
+
 function syncDirectory(directory: string): Promise<void> {
   return new Promise((resolve, reject) => fsyncDirectory(directory, (err) => (err ? reject(err) : resolve())));
 }
@@ -83,10 +104,14 @@ export class JournalStore implements MessageStore {
   private readonly directory: string;
   private readonly segmentSize: number;
   private readonly sync: boolean;
+  private readonly preallocate: boolean;
+  private readonly groupsInFlight: number;
+  private readonly datasync: DatasyncFn;
+  private readonly spare: SpareSegment | undefined;
   private readonly logger: pino.Logger | undefined;
   private readonly index = new JournalIndex();
   private readonly reads: SegmentReadHandles;
-  /** Final sizes of segments other than the current one. */
+  /** File sizes (allocated bytes) of segments other than the current one. */
   private readonly closedSizes = new Map<number, number>();
   private writer: GroupCommitWriter | undefined;
   private lock: JournalLock | undefined;
@@ -106,7 +131,11 @@ export class JournalStore implements MessageStore {
     this.directory = options.directory;
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.sync = options.sync ?? true;
+    this.preallocate = options.preallocate ?? this.sync;
+    this.groupsInFlight = Math.max(1, Math.floor(options.groupsInFlight ?? MAX_GROUPS_IN_FLIGHT));
+    this.datasync = options.datasync ?? fdatasync;
     this.logger = options.logger;
+    this.spare = this.preallocate ? new SpareSegment(this.directory, this.segmentSize, this.sync, this.logger) : undefined;
     this.reads = new SegmentReadHandles(this.directory);
     this.compactionDelayMs = options.compactionDelayMs ?? DEFAULT_COMPACTION_DELAY_MS;
     this.index.compactionThreshold = options.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
@@ -125,28 +154,35 @@ export class JournalStore implements MessageStore {
     this.state = 'opening';
     await mkdir(this.directory, { recursive: true });
     this.lock = await JournalLock.acquire(this.directory);
+    const fds: number[] = [];
     try {
       const started = Date.now();
-      const recovered = await recoverJournal(this.directory, this.index, this.sync, this.logger);
+      const recovered = await recoverJournal(this.directory, this.index, this.sync, this.preallocate, this.logger);
+      if (this.spare !== undefined) await this.spare.adopt();
+      else await removeSpareFiles(this.directory);
       let seq = recovered.segments[recovered.segments.length - 1];
-      let fd: number;
       if (seq === undefined) {
         seq = 1;
         this.index.beginSegment(seq);
-        fd = await openRaw(join(this.directory, segmentFileName(seq)), 'wx');
+        const created = await openRaw(join(this.directory, segmentFileName(seq)), 'wx');
+        await closeRaw(created);
         if (this.sync) await syncDirectory(this.directory);
-      } else {
-        fd = await openRaw(join(this.directory, segmentFileName(seq)), 'r+');
       }
+      for (let k = 0; k < this.groupsInFlight; k++) fds.push(await openRaw(join(this.directory, segmentFileName(seq)), 'r+'));
       for (const [s, size] of recovered.sizes) {
         if (s === seq) continue;
-        this.closedSizes.set(s, size);
+        this.closedSizes.set(s, recovered.fileSizes.get(s) ?? size);
         this.index.setSegmentSize(s, size);
       }
       const size = recovered.sizes.get(seq) ?? 0;
-      const writer = new GroupCommitWriter(this.directory, this.index, this.segmentSize, this.sync, { seq, fd, size, hasBatches: recovered.lastHasBatches }, this.logger);
-      writer.onRoll = (oldSeq, oldSize) => {
-        this.closedSizes.set(oldSeq, oldSize);
+      const allocated = await this.preallocateCurrent(fds[0] as number, recovered.fileSizes.get(seq) ?? 0);
+      const writer = new GroupCommitWriter(
+        this.index,
+        { directory: this.directory, segmentSize: this.segmentSize, sync: this.sync, datasync: this.datasync, spare: this.spare, logger: this.logger },
+        { seq, fds, size, allocated, hasBatches: recovered.lastHasBatches },
+      );
+      writer.onRoll = (oldSeq, oldSize, oldAllocated) => {
+        this.closedSizes.set(oldSeq, oldAllocated);
         this.index.setSegmentSize(oldSeq, oldSize);
       };
       writer.onApplied = () => this.maintain();
@@ -159,6 +195,7 @@ export class JournalStore implements MessageStore {
       // A crash may have come between an ack and the reclaim it allowed, or in a compaction.
       this.index.reclaimHint = true;
       this.maintain();
+      this.spare?.prepare();
       return {
         destinations: [...this.index.destinations],
         subscriptions: [...this.index.subscriptions.values()],
@@ -167,6 +204,7 @@ export class JournalStore implements MessageStore {
       };
     } catch (e) {
       this.state = 'closed';
+      await Promise.all(fds.map(closeRaw));
       await this.lock.release();
       throw e;
     }
@@ -243,14 +281,18 @@ export class JournalStore implements MessageStore {
     );
   }
 
+  /**
+   * `bytes` is what the journal occupies on disk: every segment file's size (a preallocated one
+   * counts in full, zeros included) plus the spare next segment, complete or being filled.
+   */
   usage(): StoreUsage {
-    let bytes = this.writer?.writePosition ?? 0;
+    let bytes = (this.writer?.allocatedBytes ?? 0) + (this.spare?.bytes ?? 0);
     for (const size of this.closedSizes.values()) bytes += size;
     return { bytes, messages: this.index.messages.size };
   }
 
   stats(): JournalStats {
-    const w = this.writer?.stats ?? { syncs: 0, writes: 0, records: 0 };
+    const w = this.writer?.stats ?? { syncs: 0, writes: 0, records: 0, peakInFlight: 0 };
     return {
       ...w,
       segments: this.index.segments.size,
@@ -315,9 +357,32 @@ export class JournalStore implements MessageStore {
     if (this.compactionTimer !== undefined) clearTimeout(this.compactionTimer);
     this.compactionTimer = undefined;
     await this.writer?.close();
+    await this.spare?.stop();
     await this.whenReclaimIdle();
     this.reads.retireAll();
     await this.lock?.release();
+  }
+
+  /** Resolves once no spare segment is being filled (tests). */
+  async whenPreallocated(): Promise<void> {
+    await this.spare?.idle();
+  }
+
+  /**
+   * Zero-fills the current segment from `fileSize` up to segmentSize (when preallocating) and
+   * returns its file size. Best effort: when the disk refuses (ENOSPC, EFBIG), the zeros are cut
+   * off again and the segment grows with its writes as without preallocation.
+   */
+  private async preallocateCurrent(fd: number, fileSize: number): Promise<number> {
+    if (!this.preallocate || fileSize >= this.segmentSize) return fileSize;
+    try {
+      await zeroFillAsync(fd, fileSize, this.segmentSize, this.sync);
+      return this.segmentSize;
+    } catch (e) {
+      this.logger?.warn({ err: e }, 'journal: preallocating the current segment failed; it grows with its writes');
+      await new Promise<void>((resolve, reject) => ftruncate(fd, fileSize, (err) => (err ? reject(err) : resolve())));
+      return fileSize;
+    }
   }
 
   /**

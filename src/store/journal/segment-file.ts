@@ -1,7 +1,9 @@
 /**
  * Segment files: `segment-00000001.log`, ... Each starts with a 16-byte header
  * [4 bytes "FMQJ"][u32 version][u32 seq][u32 reserved], followed by framed records
- * (record-codec.ts), the first of which is a metadata checkpoint.
+ * (record-codec.ts), the first of which is a metadata checkpoint. A segment may be preallocated
+ * (segment-preallocator.ts): its records are then followed by zeros up to the file's end. A record
+ * never starts with a zero length, so "the rest of the file is zero" marks the end of the records.
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -12,6 +14,17 @@ const SEGMENT_NAME = /^segment-(\d{8,})\.log$/;
 
 /** Recovery reads segments in chunks this large: big sequential reads keep restarts fast. */
 const READ_CHUNK_SIZE = 8 * 1024 * 1024;
+/** Compared against with Buffer.equals (a memcmp): zero checks cost no per-byte JavaScript. */
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** True when every byte of `buf` is zero. */
+export function isAllZero(buf: Buffer): boolean {
+  for (let at = 0; at < buf.length; at += ZEROS.length) {
+    const n = Math.min(ZEROS.length, buf.length - at);
+    if (!buf.subarray(at, at + n).equals(n === ZEROS.length ? ZEROS : ZEROS.subarray(0, n))) return false;
+  }
+  return true;
+}
 
 export function segmentFileName(seq: number): string {
   return `segment-${String(seq).padStart(8, '0')}.log`;
@@ -67,6 +80,16 @@ export class SegmentReader {
     if (pos < this.start || pos + n > this.end) await this.load(pos, n);
     const at = pos - this.start;
     return this.buf.subarray(at, at + n);
+  }
+
+  /** True when bytes [pos, size) are all zero: the unused, preallocated end of a segment. */
+  async zeroFrom(pos: number): Promise<boolean> {
+    while (pos < this.size) {
+      const n = Math.min(this.buf.length, this.size - pos);
+      if (!isAllZero(await this.slice(pos, n))) return false;
+      pos += n;
+    }
+    return true;
   }
 
   /** Synchronous fast path: the view when already loaded, else undefined. */
