@@ -33,6 +33,8 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
+/** A store limit below this many segments leaves no room beyond the preallocated ones. */
+const STORE_LIMIT_MIN_SEGMENTS = 4;
 /** Sub-directory of the data directory holding the temp store (non-persistent spill). */
 const TEMP_DIRECTORY = 'tmp';
 /** Usage snapshot `ferrymq status` reads, rewritten every few seconds. */
@@ -63,6 +65,13 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
   const machine = measureMachine(dataDir);
   const limits = resolveLimits(config.limits, dataDir, { ...machine, freeDisk: machine.freeDisk + directorySize(join(dataDir, 'journal')) });
   for (const w of limits.warnings) logger.warn(w);
+  // The journal counts preallocated segments (the current one and a spare) as used.
+  if (config.store.type === 'journal' && limits.store < STORE_LIMIT_MIN_SEGMENTS * config.store.journal.segmentSize) {
+    logger.warn(
+      { store: limits.store, segmentSize: config.store.journal.segmentSize },
+      `limits.store is less than ${STORE_LIMIT_MIN_SEGMENTS} journal segments: preallocated segments alone may fill it and block persistent producers; lower store.journal.segmentSize or raise limits.store`,
+    );
+  }
   logger.info({ memory: limits.memory, store: limits.store, temp: limits.temp, derived: limits.derived }, 'resource limits');
   // Non-persistent spill: a throw-away journal, emptied at every start.
   const tempDir = join(dataDir, TEMP_DIRECTORY);
