@@ -6,6 +6,7 @@
  * Strings and byte arrays are u32 length + bytes (UTF-8 for strings).
  */
 import { FerryError, ErrorCodes } from '../errors.js';
+import { ByteReader } from '../util/byte-reader.js';
 import type { BodyType, Destination, DestinationKind, Message, TypedValue } from './message.js';
 
 const VERSION = 1;
@@ -63,37 +64,10 @@ class Writer {
   }
 }
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new FerryError(ErrorCodes.STORE_CORRUPT, 'stored message truncated');
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++] as number;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  f64(): number {
-    this.need(8);
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-  bytes(): Buffer {
-    const n = this.u32();
-    this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-  str(): string {
-    return this.bytes().toString('utf8');
+/** Stored messages that end early are corruption, reported as such. */
+class Reader extends ByteReader {
+  constructor(buf: Buffer) {
+    super(buf, () => new FerryError(ErrorCodes.STORE_CORRUPT, 'stored message truncated'));
   }
 }
 

@@ -4,44 +4,20 @@
  * or a foreign file: decodePayload() reports it as a status string and the caller fails open().
  */
 import type { DurableSubscriptionRecord } from '../api.js';
+import { ByteReader } from '../../util/byte-reader.js';
 import { COMPACTION_FINAL, KIND_BATCH, KIND_CHECKPOINT, KIND_COMPACTION, OP_MOVE, type RecordVisitor } from './record-codec.js';
 
 class MalformedPayload extends Error {}
 
-class Cursor {
-  pos = 0;
+class Cursor extends ByteReader {
   constructor(
-    readonly buf: Buffer,
+    buf: Buffer,
     /** File offset of buf[0], so adds can report where their data lives. */
     readonly fileOffset: number,
-  ) {}
+  ) {
+    super(buf, (pos) => new MalformedPayload(`payload ends early at +${pos}`));
+  }
 
-  need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new MalformedPayload(`payload ends early at +${this.pos}`);
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++] as number;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  f64(): number {
-    this.need(8);
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-  str(): string {
-    const len = this.u32();
-    this.need(len);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
   sub(): DurableSubscriptionRecord {
     const key = this.str();
     const clientId = this.str();
