@@ -1,12 +1,15 @@
 /**
  * The FerryMQ broker under test, run as a child process so it has its own core and event loop:
  *
- *   node dist/bench/broker-child.js --data DIR [--no-sync]
+ *   node dist/bench/broker-child.js --data DIR [--no-sync] [--memory BYTES] [--info-log FILE]
  *
  * One STOMP listener on 127.0.0.1, a free port; journal store in DIR with fsync per group commit
  * (the brief's persistent scenario; non-persistent messages never touch the journal). Prints one
  * JSON line `{"port":N,"pid":N}` on stdout once listening. Stops cleanly on SIGTERM or SIGINT, or
  * when stdin closes (the bench that started it is gone), so `--cpu-prof` profiles get written.
+ * `--memory` sets `limits.memory` (default: auto). `--info-log` also writes the broker's
+ * info-level JSON log to FILE (the backlog scenario reads 'store recovered' from it); warnings
+ * still go to stderr.
  */
 import { createBroker, defaultConfig } from '../src/index.js';
 import pino from 'pino';
@@ -16,20 +19,44 @@ function argValue(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
+function memoryLimit(): number | undefined {
+  const text = argValue('--memory');
+  if (text === undefined) return undefined;
+  const bytes = Number(text);
+  if (!Number.isInteger(bytes) || bytes <= 0) {
+    console.error(`broker-child: --memory must be a positive number of bytes, got ${text}`);
+    process.exit(2);
+  }
+  return bytes;
+}
+
+/** Warnings and errors to stderr, which the bench passes through: a broker complaint is visible. */
+function makeLogger(infoLog: string | undefined): pino.Logger {
+  if (infoLog === undefined) return pino({ level: 'warn' }, pino.destination(2));
+  return pino(
+    { level: 'info' },
+    pino.multistream([
+      { level: 'warn', stream: pino.destination(2) },
+      { level: 'info', stream: pino.destination({ dest: infoLog, sync: true }) },
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   const dataDirectory = argValue('--data');
   if (dataDirectory === undefined) {
     console.error('broker-child: --data DIR is required');
     process.exit(2);
   }
+  const memory = memoryLimit();
   const config = defaultConfig({
     listeners: [{ uri: 'stomp://127.0.0.1:0' }],
     broker: { name: 'bench', dataDirectory },
     store: { type: 'journal', journal: { sync: !process.argv.includes('--no-sync') } },
     logging: { level: 'warn', file: false, stdout: false },
+    ...(memory === undefined ? {} : { limits: { memory } }),
   });
-  // Warnings and errors go to stderr, which the bench passes through: a broker complaint is visible.
-  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const logger = makeLogger(argValue('--info-log'));
   const broker = await createBroker(config, { logger });
   const port = broker.listeners.find((l) => l.scheme === 'stomp')?.port;
   process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');

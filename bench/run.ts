@@ -26,6 +26,7 @@ import {
 import type { Scenario } from './scenario-api.js';
 import { persistentScenario, queueScenario } from './scenario-queue.js';
 import { requestReplyScenario } from './scenario-request-reply.js';
+import { BACKLOG_DEFAULT_MESSAGES, BACKLOG_NAME, formatBacklog, runBacklog, type BacklogRun } from './scenario-backlog.js';
 import { fanoutScenario } from './scenario-topic.js';
 import { findActiveMq, stopAllTargets, startActiveMq, startFerryMq, type RunningTarget, type TargetName } from './targets.js';
 
@@ -47,6 +48,7 @@ const PROFILE_TOP = 25;
 
 const USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+                           opt-in: ${BACKLOG_NAME} (${BACKLOG_DEFAULT_MESSAGES} queued, restart, drain; minutes)
   --messages N             measured messages (round trips) per scenario (default: per scenario)
   --size BYTES             message body size (default ${DEFAULT_BODY_SIZE})
   --max-seconds S          stop sending after S seconds of a measured phase (default ${DEFAULT_MAX_SECONDS})
@@ -69,6 +71,8 @@ interface Options {
   readonly profileDir: string | undefined;
   readonly noFsync: boolean;
   readonly activemqMissing: boolean;
+  /** The opt-in backlog scenario was asked for (--scenario backlog). */
+  readonly backlog: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -91,7 +95,8 @@ function parseOptions(argv: readonly string[]): Options {
     process.exit(0);
   }
   const names = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
-  const scenarios = names.length === 0 ? SCENARIOS : names.map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
+  const backlog = names.includes(BACKLOG_NAME);
+  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => n !== BACKLOG_NAME).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
   const messages = values.messages === undefined ? undefined : positiveInt(values.messages, '--messages');
   const bodySize = values.size === undefined ? DEFAULT_BODY_SIZE : positiveInt(values.size, '--size');
   const maxSecondsText = values['max-seconds'];
@@ -104,7 +109,7 @@ function parseOptions(argv: readonly string[]): Options {
     usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-activemq.sh');
   }
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  return { scenarios, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing };
+  return { scenarios, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing, backlog };
 }
 
 function positiveInt(text: string, name: string): number {
@@ -118,6 +123,7 @@ function usageError(message: string): never {
 }
 
 async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Promise<HotFunction[] | undefined> {
+  if (opts.scenarios.length === 0) return undefined;
   log(`starting ${name} ...`);
   let target: RunningTarget;
   try {
@@ -157,6 +163,19 @@ async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Pr
   return topFunctions(profile, PROFILE_TOP);
 }
 
+/** The backlog scenario on each target in turn (it starts and restarts its own brokers). */
+async function runBacklogs(opts: Options): Promise<BacklogRun[]> {
+  const out: BacklogRun[] = [];
+  if (!opts.backlog) return out;
+  const messages = opts.messages ?? BACKLOG_DEFAULT_MESSAGES;
+  for (const target of opts.targets) {
+    const run = await runBacklog({ target, messages, bodySize: opts.bodySize, noFsync: opts.noFsync, log });
+    log(formatBacklog(run));
+    out.push(run);
+  }
+  return out;
+}
+
 /** Interrupted: stop the broker children, remove their temp dirs, exit. */
 function onSignal(signal: NodeJS.Signals): void {
   log(`bench: ${signal}: stopping broker children`);
@@ -181,22 +200,27 @@ async function main(): Promise<void> {
     const top = await runTarget(t, opts, runs);
     if (top !== undefined) profile = top;
   }
+  const backlogRuns = await runBacklogs(opts);
   const names = opts.scenarios.map((s) => s.name);
   const rows = comparisonRows(runs, names);
   const goals = goalStatus(runs);
 
   if (opts.json) {
-    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes }, null, 2));
+    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns }, null, 2));
   } else {
-    const labels = [...new Set(runs.map((r) => `${r.target}: ${r.label}`))];
+    const labels = [...new Set([...runs, ...backlogRuns].map((r) => `${r.target}: ${r.label}`))];
     const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
-    out.push(...runs.map(formatRun), '');
-    out.push(formatComparison(rows), '', 'FerryMQ goals:', formatGoals(goals));
+    if (runs.length > 0) {
+      out.push(...runs.map(formatRun), '');
+      out.push(formatComparison(rows), '', 'FerryMQ goals:', formatGoals(goals));
+    }
+    if (backlogRuns.length > 0) out.push(...(runs.length > 0 ? [''] : []), ...backlogRuns.map(formatBacklog));
     if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));
     for (const n of notes) out.push('', n);
     console.log(out.join('\n'));
   }
   if (runs.some((r) => r.result === undefined)) process.exitCode = 1;
+  if (backlogRuns.some((r) => r.result?.drain.check.ok !== true)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -20,6 +20,8 @@ export interface RunningTarget {
   readonly host: string;
   readonly port: number;
   readonly pid: number | undefined;
+  /** The broker's data directory (journal or KahaDB), for disk use. */
+  readonly dataDir?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,8 @@ const HOST = '127.0.0.1';
 const FERRYMQ_START_TIMEOUT_MS = 30_000;
 /** A cold JVM loading Spring and KahaDB on a busy 2-core machine can take a while. */
 const ACTIVEMQ_START_TIMEOUT_MS = 90_000;
-const ACTIVEMQ_PROBE_INTERVAL_MS = 500;
+/** Short, so the restart time the backlog scenario reports is not rounded up by much. */
+const ACTIVEMQ_PROBE_INTERVAL_MS = 100;
 /** Time for a clean shutdown (KahaDB checkpoint, journal close) before SIGKILL. */
 const STOP_TIMEOUT_MS = 20_000;
 /** The JVM heap: Debian's default ACTIVEMQ_OPTS (-Xmx512M) doubled, the upstream bin/env maximum (1G). */
@@ -79,24 +82,45 @@ export interface FerryOptions {
   readonly profileDir?: string | undefined;
   /** Journal without fdatasync: only to tell whether fsync limits the persistent scenario. */
   readonly noFsync?: boolean | undefined;
+  /**
+   * Use this data directory (e.g. to restart on an existing journal) instead of a fresh temp
+   * dir; stop() then leaves it in place: the caller owns it.
+   */
+  readonly dataDir?: string | undefined;
+  /** `limits.memory` in bytes (default: auto). */
+  readonly memoryLimit?: number | undefined;
+  /** Also write the broker's info-level JSON log to this file. */
+  readonly infoLogFile?: string | undefined;
+  /** How long start-up (including journal recovery) may take; default FERRYMQ_START_TIMEOUT_MS. */
+  readonly startTimeoutMs?: number | undefined;
 }
 
 /** Starts bench/broker-child.js (FerryMQ with a journal, fsync on) and waits for its port. */
 export async function startFerryMq(options: FerryOptions = {}): Promise<RunningTarget> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ferrymq-bench-'));
+  const ownsDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrymq-bench-'));
   const script = fileURLToPath(new URL('./broker-child.js', import.meta.url));
   const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
-  const childArgs = [...nodeArgs, script, '--data', dataDir, ...(options.noFsync === true ? ['--no-sync'] : [])];
+  const childArgs = [
+    ...nodeArgs,
+    script,
+    '--data',
+    dataDir,
+    ...(options.noFsync === true ? ['--no-sync'] : []),
+    ...(options.memoryLimit === undefined ? [] : ['--memory', String(options.memoryLimit)]),
+    ...(options.infoLogFile === undefined ? [] : ['--info-log', options.infoLogFile]),
+  ];
   const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   track(child, dataDir);
   const stop = async (): Promise<void> => {
     child.kill('SIGTERM');
     await waitForExit(child, STOP_TIMEOUT_MS);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  const startTimeoutMs = options.startTimeoutMs ?? FERRYMQ_START_TIMEOUT_MS;
   const started = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`FerryMQ did not start within ${FERRYMQ_START_TIMEOUT_MS} ms`)), FERRYMQ_START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`FerryMQ did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const line = out.split('\n')[0];
@@ -123,6 +147,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     host: HOST,
     port: started.port,
     pid: child.pid,
+    dataDir,
     stop,
   };
 }
@@ -165,17 +190,26 @@ function freePort(): Promise<number> {
   });
 }
 
+export interface ActiveMqOptions {
+  /**
+   * Use this directory (config, KahaDB under data/) instead of a fresh temp dir, e.g. to restart
+   * on an existing store; stop() then leaves it in place: the caller owns it.
+   */
+  readonly dir?: string | undefined;
+}
+
 /**
  * Starts ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
  * bin/activemq does) with a generated activemq.xml in a temp dir, and waits until its STOMP
  * connector answers CONNECT.
  */
-export async function startActiveMq(): Promise<RunningTarget> {
+export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
   const install = findActiveMq();
   if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-activemq.sh');
   const port = await freePort();
+  const ownsDir = options.dir === undefined;
   // No await from here to track(): an interrupted bench must know about every dir it made.
-  const dir = mkdtempSync(join(tmpdir(), 'activemq-bench-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
   writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir));
   writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
   const args = [
@@ -202,7 +236,7 @@ export async function startActiveMq(): Promise<RunningTarget> {
   const cleanup = async (): Promise<void> => {
     child.kill('SIGTERM');
     await waitForExit(child, STOP_TIMEOUT_MS);
-    rmSync(dir, { recursive: true, force: true });
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + ACTIVEMQ_START_TIMEOUT_MS;
   for (;;) {
@@ -228,6 +262,7 @@ export async function startActiveMq(): Promise<RunningTarget> {
     host: HOST,
     port,
     pid: child.pid,
+    dataDir: join(dir, 'data'),
     stop: cleanup,
   };
 }

@@ -7,7 +7,7 @@ import { FerryError, ErrorCodes } from '../errors.js';
 import type { ContainerName, DurableSubscriptionRecord, MessageStore, RecoveredMessage, StoreOp } from '../store/api.js';
 import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
-import { destinationKey, isTopicKind, type Destination, type Message } from './message.js';
+import { destinationKey, isTopicKind, MESSAGE_MEMORY_OVERHEAD, type Destination, type Message } from './message.js';
 import { expandComposite, NamePattern, validateName } from './destinations/names.js';
 import { Topic, TopicSubscription } from './destinations/topic.js';
 import { DispatchQueue, type QueueHooks } from './dispatch/dispatch-queue.js';
@@ -40,8 +40,6 @@ export { ORIGINAL_DESTINATION, DLQ_FAILURE_CAUSE } from './policies/dead-letter.
 
 /** Recovery reads message bodies in batches of this many (bounded memory, few round trips). */
 const RECOVERY_READ_BATCH = 2000;
-/** Bytes counted per message besides its stored data (entry, headers decoded into objects). */
-const ENTRY_OVERHEAD = 256;
 
 
 /** One message a browser will show: where it is pending. */
@@ -151,7 +149,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
           this.storeAck(container, rec.id);
           continue;
         }
-        queue.enqueue(new QueueEntry(rec.id, null, true, { priority: rec.priority, expiration: rec.expiration, size: rec.size + ENTRY_OVERHEAD }));
+        queue.enqueue(new QueueEntry(rec.id, null, true, { priority: rec.priority, expiration: rec.expiration, size: rec.size + MESSAGE_MEMORY_OVERHEAD }));
       }
     }
     for (let i = 0; i < jobs.length; i += RECOVERY_READ_BATCH) {

@@ -4,6 +4,7 @@
  * the core's memory accounting stays within a stated bound, and a consumer still gets every
  * message once, in send order.
  */
+import { MESSAGE_MEMORY_OVERHEAD } from '../../src/broker/message.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBroker } from '../helpers/broker.js';
@@ -17,7 +18,7 @@ const BODY = 16 * KiB;
 const COUNT = 1024;
 const PREFETCH = 100;
 /** What the core counts per message in memory (message.ts messageSize: body + 256). */
-const ENTRY = BODY + 256;
+const ENTRY = BODY + MESSAGE_MEMORY_OVERHEAD;
 /**
  * dispatch-queue.ts PAGE_IN_BYTES: one page-in batch reads up to this many bytes back (plus the
  * entry that crosses it), whatever the memory limit says: the overshoot the design allows.

@@ -3,6 +3,7 @@
  * back paged out (only metadata in RAM) and drain in order; a browser reads them all without
  * consuming; selectors and message priorities still apply to messages that are on disk only.
  */
+import { MESSAGE_MEMORY_OVERHEAD } from '../../src/broker/message.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBroker } from '../helpers/broker.js';
@@ -13,7 +14,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const MEMORY_LIMIT = 1 * MiB;
 const BODY = 16 * KiB;
-const ENTRY = BODY + 256;
+const ENTRY = BODY + MESSAGE_MEMORY_OVERHEAD;
 const PREFETCH = 100;
 /** 8 MiB of backlog. */
 const COUNT = 512;
