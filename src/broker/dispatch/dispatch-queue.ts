@@ -39,6 +39,8 @@ const PAGE_IN_BATCH = 200;
 const PAGE_IN_BYTES = 4 * 1024 * 1024;
 /** After a failed page-in, retry dispatch this much later instead of spinning. */
 const PAGE_IN_RETRY_MS = 1000;
+/** Reads of one message that may fail (a transient I/O error) before it is given up as damaged. */
+const PAGE_IN_MAX_FAILURES = 3;
 
 /** ActiveMQ closes a message group when a message carries JMSXGroupSeq -1. */
 const GROUP_CLOSE_SEQ = -1;
@@ -332,8 +334,10 @@ export class DispatchQueue {
       let failed = false;
       for (const e of batch) {
         e.busy = false;
-        if (e.message === null) failed = true;
-        else if (e.state !== DONE) {
+        if (e.message === null) {
+          failed = true;
+          if (e.pageInFailures >= PAGE_IN_MAX_FAILURES && e.state === PENDING) this.dropUnreadable(e);
+        } else if (e.state !== DONE) {
           this.pagedOut--;
           this.hold(e);
         }
@@ -341,6 +345,16 @@ export class DispatchQueue {
       if (failed) setTimeout(() => this.dispatch(), PAGE_IN_RETRY_MS).unref();
       else this.dispatch();
     });
+  }
+
+  /**
+   * A message whose body cannot be read back after several tries (store damage): drop it rather
+   * than hold the whole queue behind it. Logged as an error by the reader.
+   */
+  private dropUnreadable(e: QueueEntry): void {
+    this.pending.remove(e);
+    e.state = DONE;
+    this.completed(e);
   }
 
   /** Reads entries' messages back for a browser (they stay pending). */

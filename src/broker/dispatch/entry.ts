@@ -47,6 +47,8 @@ export class QueueEntry {
   busy = false;
   /** Paged back out after no consumer of this consumer epoch wanted it (DispatchQueue). */
   skipEpoch = -1;
+  /** Failed attempts to read the paged-out message back. */
+  pageInFailures = 0;
 
   constructor(seq: number, message: Message | null, stored: boolean, meta?: EntryMeta, redeliveries = 0) {
     this.seq = seq;

@@ -87,20 +87,33 @@ export class Resources {
   pageIn(queue: DispatchQueue, entries: QueueEntry[], done: () => void): void {
     const fromStore = entries.filter((e) => !e.spilled);
     const fromTemp = entries.filter((e) => e.spilled);
+    const idOf = (e: QueueEntry, store: MessageStore): number => (store === this.store ? e.seq : e.tempId);
+    const set = (e: QueueEntry, data: Buffer): void => {
+      const m = this.materialize(decodeMessage(data), queue);
+      e.message = m;
+      if (m.redeliveryCount > e.redeliveries) e.redeliveries = m.redeliveryCount;
+    };
     const fill = async (list: QueueEntry[], store: MessageStore | undefined): Promise<void> => {
       if (list.length === 0 || !store) return;
-      const datas = await store.read(list.map((e) => (store === this.store ? e.seq : e.tempId)));
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i]!;
-        const m = this.materialize(decodeMessage(datas[i]!), queue);
-        e.message = m;
-        if (m.redeliveryCount > e.redeliveries) e.redeliveries = m.redeliveryCount;
+      try {
+        const datas = await store.read(list.map((e) => idOf(e, store)));
+        for (let i = 0; i < list.length; i++) set(list[i]!, datas[i]!);
+      } catch (err) {
+        // One bad entry must not hold back the batch: read them one by one; those that still
+        // fail stay paged out and count a failure (the queue gives up on them after a few).
+        this.log.error({ err, container: queue.container }, 'paging messages in failed; retrying one by one');
+        for (const e of list) {
+          try {
+            const [data] = await store.read([idOf(e, store)]);
+            set(e, data!);
+          } catch (one) {
+            e.pageInFailures++;
+            this.log.error({ err: one, container: queue.container, id: e.seq, failures: e.pageInFailures }, 'message could not be read back');
+          }
+        }
       }
     };
-    Promise.all([fill(fromStore, this.store), fill(fromTemp, this.tempStore)]).then(done, (err: unknown) => {
-      this.log.error({ err, container: queue.container }, 'paging messages in failed');
-      done();
-    });
+    void Promise.all([fill(fromStore, this.store), fill(fromTemp, this.tempStore)]).then(done);
   }
 
   spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void {
