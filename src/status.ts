@@ -5,6 +5,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Broker } from './broker/broker.js';
+import type { TopicSubscription } from './broker/destinations/topic.js';
 
 /** Often enough for an operator watching, rare enough to cost nothing. */
 const STATUS_INTERVAL_MS = 2000;
@@ -24,6 +25,11 @@ export interface StatusSnapshot {
   readonly pagedOutMessages: number;
   readonly scheduledJobs: number;
   readonly blockedSends: number;
+  /** Since start: messages dropped from slow non-durable topic subscribers (pendingMessageLimit). */
+  readonly slowSubscriberDrops: number;
+  /** Since start: messages expired, and messages moved to (or discarded by) dead-lettering. */
+  readonly expired: number;
+  readonly deadLettered: number;
 }
 
 export class StatusWriter {
@@ -40,13 +46,26 @@ export class StatusWriter {
   snapshot(): StatusSnapshot {
     let pending = 0;
     let paged = 0;
+    let expired = 0;
+    let deadLettered = 0;
+    let drops = 0;
     for (const q of this.core.queues.values()) {
       pending += q.depth;
       paged += q.pagedOut;
+      expired += q.expired;
+      deadLettered += q.deadLettered;
     }
-    for (const s of this.core.durables.values()) {
-      pending += s.depth;
-      paged += s.pagedOut;
+    const subs = new Set<TopicSubscription>();
+    for (const t of this.core.topics.values()) for (const s of t.subs) subs.add(s);
+    for (const s of this.core.durables.values()) subs.add(s);
+    for (const s of subs) {
+      if (s.durable) {
+        pending += s.depth;
+        paged += s.pagedOut;
+      }
+      expired += s.expired;
+      deadLettered += s.deadLettered;
+      drops += s.dropped;
     }
     return {
       pid: process.pid,
@@ -63,6 +82,9 @@ export class StatusWriter {
       pagedOutMessages: paged,
       scheduledJobs: this.core.scheduled.jobCount,
       blockedSends: this.core.blockedSends,
+      slowSubscriberDrops: drops,
+      expired,
+      deadLettered,
     };
   }
 

@@ -93,6 +93,7 @@ function printUsage(dataDirectory: string): void {
   console.log(line('temp', s.usage.temp, s.limits.temp));
   console.log(`  connections ${s.connections}, queues ${s.queues}, topics ${s.topics}, durable subscriptions ${s.durableSubscriptions}`);
   console.log(`  pending messages ${s.pendingMessages} (${s.pagedOutMessages} paged out), scheduled jobs ${s.scheduledJobs}, blocked sends ${s.blockedSends}`);
+  console.log(`  since start: expired ${s.expired ?? 0}, dead-lettered ${s.deadLettered ?? 0}, dropped for slow topic subscribers ${s.slowSubscriberDrops ?? 0}`);
   console.log(`  as of ${s.updated}`);
 }
 
