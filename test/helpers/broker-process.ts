@@ -19,6 +19,10 @@ export interface BrokerProcessConfig {
   /** fdatasync every group commit: what a receipt for a persistent message promises. */
   readonly sync?: boolean;
   readonly logLevel?: string;
+  /** Write the log file (default true); off where a file-size limit must count only the journal. */
+  readonly logFile?: boolean;
+  /** `store.journal.segmentSize` as written in YAML (`4mb`). */
+  readonly segmentSize?: string;
   /** `limits:` section, values as written in YAML (`64mb`, `auto`); absent = all `auto`. */
   readonly limits?: { readonly memory?: string; readonly store?: string; readonly temp?: string };
   /** `stomp:` section (e.g. `{ producerWindow: '4mb' }`), values as written in YAML. */
@@ -46,9 +50,10 @@ export async function writeBrokerConfig(dir: string, cfg: BrokerProcessConfig): 
     '  type: journal',
     '  journal:',
     `    sync: ${cfg.sync ?? true}`,
+    ...(cfg.segmentSize !== undefined ? [`    segmentSize: ${JSON.stringify(cfg.segmentSize)}`] : []),
     'logging:',
     `  level: ${cfg.logLevel ?? 'warn'}`,
-    '  file: true',
+    `  file: ${cfg.logFile ?? true}`,
     // stdout carries only the CLI's `listening ...` lines, which the test parses.
     '  stdout: false',
     ...(cfg.limits ? ['limits:', ...yamlMap(cfg.limits, '  ')] : []),

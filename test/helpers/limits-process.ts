@@ -5,10 +5,8 @@
  * needs no root and no loop device).
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI_MAIN } from './broker-process.js';
+import { CLI_MAIN, writeBrokerConfig } from './broker-process.js';
 
 const run = promisify(execFile);
 
@@ -23,28 +21,8 @@ export interface LimitsBrokerConfig {
 }
 
 /** Writes `<dir>/ferrymq.yaml`: STOMP on 127.0.0.1:0, journal store, no log output (a log file would share the file-size limit). */
-export async function writeLimitsConfig(dir: string, cfg: LimitsBrokerConfig): Promise<string> {
-  const path = join(dir, 'ferrymq.yaml');
-  const limits = Object.entries(cfg.limits ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
-  const yaml = [
-    'broker:',
-    `  dataDirectory: ${JSON.stringify(cfg.dataDirectory)}`,
-    'listeners:',
-    '  - uri: stomp://127.0.0.1:0',
-    'store:',
-    '  type: journal',
-    '  journal:',
-    `    sync: ${cfg.sync ?? true}`,
-    ...(cfg.segmentSize !== undefined ? [`    segmentSize: ${JSON.stringify(cfg.segmentSize)}`] : []),
-    ...(limits.length > 0 ? ['limits:', ...limits] : []),
-    'logging:',
-    '  level: warn',
-    '  file: false',
-    '  stdout: false',
-    '',
-  ].join('\n');
-  await writeFile(path, yaml);
-  return path;
+export function writeLimitsConfig(dir: string, cfg: LimitsBrokerConfig): Promise<string> {
+  return writeBrokerConfig(dir, { ...cfg, logFile: false });
 }
 
 /**
