@@ -18,6 +18,7 @@ import { BrokerProcess, writeBrokerConfig } from '../test/helpers/broker-process
 import { diskUse, drainAndCheck, floodProduce } from '../test/helpers/flood-clients.js';
 import { MiB, mib, RssSampler } from '../test/helpers/rss-sampler.js';
 import { formatMachine, machineInfo } from './report.js';
+import { parseSize } from '../src/config/schema-dsl.js';
 
 /** The issue: "2 GB of persistent and non-persistent messages" = 1 GiB of each. */
 const DEFAULT_BYTES = '1gb';
@@ -36,12 +37,10 @@ const BASELINE_SETTLE_MS = 1000;
 /** How long after the drain to wait for the journal to delete acknowledged segments. */
 const RECLAIM_WAIT_MS = 3000;
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: MiB, gb: 1024 * MiB };
-
+/** Sizes as the config file writes them (`512mb`), parsed by the config's own parser. */
 function size(text: string, name: string): number {
-  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(text.trim());
-  const n = m ? Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) {
+  const n = parseSize(text);
+  if (n === undefined || n <= 0) {
     console.error(`flood: ${name} must be a size like 512mb, got ${text}`);
     process.exit(2);
   }
