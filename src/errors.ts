@@ -36,6 +36,12 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_CLOSED: 'STORE_CLOSED',
   STORE_LOCKED: 'STORE_LOCKED',
+  /** This broker lost its master lock (or its lease ran out): it may not write or answer any more. */
+  STORE_FENCED: 'STORE_FENCED',
+  /** The SQL store's database refused or could not be reached. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The SQL store's tables were made by an incompatible FerryMQ version (or are someone else's). */
+  STORE_INCOMPATIBLE: 'STORE_INCOMPATIBLE',
   /** append() got a malformed op (bad id, missing data, unknown op): the whole batch is refused. */
   STORE_INVALID_BATCH: 'STORE_INVALID_BATCH',
 } as const;

@@ -59,7 +59,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
   const logger = options.logger ?? (owned as NonNullable<typeof owned>).logger;
   mkdirSync(config.broker.dataDirectory, { recursive: true });
   const dataDir = config.broker.dataDirectory;
-  const store = createStore(config.store, dataDir, logger.child({ component: 'store' }));
+  const store = createStore(config.store, dataDir, { logger: logger.child({ component: 'store' }) });
   // Free disk counts the journal already there as usable: it is this broker's own data, and the
   // auto store limit must not shrink below it after a restart.
   const machine = measureMachine(dataDir);
@@ -78,7 +78,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
   let tempStore;
   if (config.store.type === 'journal') {
     rmSync(tempDir, { recursive: true, force: true });
-    tempStore = createStore({ type: 'journal', journal: { ...config.store.journal, sync: false } }, tempDir, logger.child({ component: 'temp-store' }));
+    tempStore = createStore({ type: 'journal', journal: { ...config.store.journal, sync: false } }, tempDir, { logger: logger.child({ component: 'temp-store' }) });
   }
   const core = new Broker({
     name: config.broker.name,

@@ -39,10 +39,11 @@ export const DEFAULT_MAX_FRAME_SIZE = 100 * MB;
 export const DEFAULT_MAX_HEADERS = 1000;
 /** ActiveMQ's StompWireFormat MAX_HEADER_LENGTH (10240): bounds memory per header line. */
 export const DEFAULT_MAX_HEADER_LENGTH = 10 * KB;
-/** Offer a heart-beat every 10 s: detects dead peers within a minute without chatter. */
-export const DEFAULT_HEARTBEAT_SEND = 10_000;
-/** Ask for a heart-beat every 10 s (STOMP 1.2 Heart-beating negotiates the larger of both sides). */
-export const DEFAULT_HEARTBEAT_RECEIVE = 10_000;
+/**
+ * The fastest heart-beat the broker agrees to, either way: fast enough for a failover client to
+ * see a dead broker within a few seconds, slow enough that 10,000 clients cost little.
+ */
+export const DEFAULT_HEARTBEAT_MINIMUM = 500;
 /** Tolerate one late heart-beat (network jitter, GC pause) before dropping the peer. */
 export const DEFAULT_HEARTBEAT_GRACE_FACTOR = 2;
 /** ActiveMQ's connectAttemptTimeout default (30 s): a socket that never sends CONNECT is closed. */
@@ -60,7 +61,25 @@ export const DEFAULT_STORE_TYPE = 'journal';
 export const DEFAULT_JOURNAL_SEGMENT_SIZE = 32 * MB;
 /** A persistent message is on disk before its receipt: never trade durability silently. */
 export const DEFAULT_JOURNAL_SYNC = true;
+/** node-postgres' and mysql2's default pool size; one connection writes, the rest read. */
+export const DEFAULT_SQL_POOL = 10;
+/** Not ActiveMQ's `ACTIVEMQ_`: FerryMQ's tables differ, and must not collide with ActiveMQ's in a shared database. */
+export const DEFAULT_SQL_TABLE_PREFIX = 'FERRYMQ_';
+/** Ten times KahaDB's maxFailoverProducersToTrack (1000): a producer costs ~100 bytes. */
+export const DEFAULT_PRODUCER_AUDIT = 10_000;
 
+// --- ha -----------------------------------------------------------------------------------------
+
+/** Every store that can be shared gets a lock, so a second broker waits instead of corrupting it. */
+export const DEFAULT_HA_LOCK = 'auto';
+/** A hung master is replaced within about this long; shorter leases risk takeovers on a GC pause. */
+export const DEFAULT_HA_LEASE = 5_000;
+/** Four renewals per lease: one slow write to NFS or the database does not cost the lease. */
+export const DEFAULT_HA_RENEW_INTERVAL = 1_000;
+/** The master fences itself a second before its lease ends: covers clock rate drift and a stall between check and write. */
+export const DEFAULT_HA_FENCE_MARGIN = 1_000;
+/** A standby polls four times a second: with a visible death, takeover stays well under 1.5 s. */
+export const DEFAULT_HA_RETRY_INTERVAL = 250;
 // --- destinations -------------------------------------------------------------------------------
 
 /** ActiveMQ's default queue prefetch. */
@@ -161,3 +180,5 @@ export const PID_FILE_NAME = 'ferrymq.pid';
 export const ENV_DATA_DIRECTORY = 'FERRYMQ_DATA';
 export const ENV_LOG_LEVEL = 'FERRYMQ_LOG_LEVEL';
 export const ENV_BROKER_NAME = 'FERRYMQ_BROKER_NAME';
+/** Keeps a database password out of the config file. */
+export const ENV_STORE_URL = 'FERRYMQ_STORE_URL';

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
 import { parseListenerUri } from '../transport/uri.js';
-import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL } from './defaults.js';
+import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL, ENV_STORE_URL } from './defaults.js';
 import { policiesSchema } from './policy-schema.js';
 import { configSchema, stompSchema } from './schema.js';
 import type { Problem } from './schema-dsl.js';
-import type { DestinationPolicy, FerryConfig, JournalConfig, LimitsConfig, ListenerConfig, StompConfig } from './types.js';
+import type { DestinationPolicy, FerryConfig, HaConfig, JournalConfig, LimitsConfig, ListenerConfig, StompConfig, StoreConfig } from './types.js';
 import { locate, parseYaml, type Position } from './yaml-source.js';
 
 /** A FerryError whose message is `problems` joined by newlines, each one self-contained. */
@@ -29,6 +29,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ readonly name: string; readonly path: reado
   { name: ENV_DATA_DIRECTORY, path: ['broker', 'dataDirectory'] },
   { name: ENV_LOG_LEVEL, path: ['logging', 'level'] },
   { name: ENV_BROKER_NAME, path: ['broker', 'name'] },
+  { name: ENV_STORE_URL, path: ['store', 'url'] },
 ];
 
 /** Where a problem came from: a position in the file, or an environment variable (sorts last). */
@@ -101,6 +102,7 @@ function build(raw: unknown, source: string | undefined, at: Locator): FerryConf
   // limits default from `stomp`; if that section is itself invalid, from the stomp defaults.
   const stomp = checked?.stomp ?? stompSchema.check(isRecord(raw) ? raw['stomp'] : undefined, 'stomp', { problems: [] });
   const listeners = parseListeners(isRecord(raw) ? raw['listeners'] : undefined, stomp ?? stompSchema.default, problems);
+  if (checked !== undefined) problems.push(...checkStoreAndHa(checked.store, checked.ha));
   if (problems.length > 0 || checked === undefined || listeners === undefined) {
     // In file order, so the report reads top to bottom like the file (sort is stable).
     const located = problems.map((p) => ({ ...at(p.path), text: `${p.path || '(top level)'}: ${p.problem}` }));
@@ -135,6 +137,32 @@ function parseListeners(rawList: unknown, stomp: StompConfig, problems: Problem[
   return clashes.length === 0 ? listeners : undefined;
 }
 
+/** URL schemes each SQL store type accepts. */
+const SQL_SCHEMES: Readonly<Record<string, readonly string[]>> = {
+  postgres: ['postgres:', 'postgresql:'],
+  mysql: ['mysql:', 'mariadb:'],
+};
+
+/** Rules between keys: a SQL store needs its URL, a database lock needs a SQL store, timers must nest. */
+export function checkStoreAndHa(store: StoreConfig, ha: HaConfig): Problem[] {
+  const problems: Problem[] = [];
+  const schemes = SQL_SCHEMES[store.type];
+  if (schemes !== undefined) {
+    if (store.url === '') problems.push({ path: 'store.url', problem: `store.type ${store.type} needs a url (or ${ENV_STORE_URL})` });
+    else if (!schemes.some((p) => store.url.startsWith(p))) {
+      problems.push({ path: 'store.url', problem: `store.type ${store.type} needs a ${schemes[0]}// URL` });
+    }
+  }
+  if (ha.lock === 'database' && schemes === undefined) {
+    problems.push({ path: 'ha.lock', problem: `a database lock needs store.type postgres or mysql (store.type is ${store.type})` });
+  }
+  if (ha.fenceMargin >= ha.lease) problems.push({ path: 'ha.fenceMargin', problem: `must be shorter than ha.lease (${ha.lease} ms)` });
+  else if (ha.renewInterval * 2 > ha.lease - ha.fenceMargin) {
+    problems.push({ path: 'ha.renewInterval', problem: `at most half of ha.lease - ha.fenceMargin (${Math.floor((ha.lease - ha.fenceMargin) / 2)} ms), so one failed renewal does not cost the lease` });
+  }
+  return problems;
+}
+
 const ANY_HOST = new Set(['0.0.0.0', '::']);
 
 /** Two listeners on one fixed port whose hosts overlap would fail at bind time: say so now. */
@@ -156,7 +184,8 @@ export interface ConfigOverrides {
   /** Each listener from its URI; explicit fields win over what the URI and `stomp` imply. */
   readonly listeners?: ReadonlyArray<{ readonly uri: string } & Partial<Omit<ListenerConfig, 'uri'>>>;
   readonly stomp?: Partial<StompConfig>;
-  readonly store?: { readonly type?: FerryConfig['store']['type']; readonly journal?: Partial<JournalConfig> };
+  readonly store?: Partial<Omit<StoreConfig, 'journal'>> & { readonly journal?: Partial<JournalConfig> };
+  readonly ha?: Partial<HaConfig>;
   /** 0 (or leaving a key out) = `auto`. */
   readonly limits?: Partial<LimitsConfig>;
   /** Replaces the (empty) default list; validated like the file (bad patterns and values throw). */
@@ -184,15 +213,17 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
   }
   const broker = { ...base.broker, ...overrides.broker };
   const policies = overrides.policies ? checkPolicies(overrides.policies) : base.policies;
+  const store: StoreConfig = { ...base.store, ...overrides.store, journal: { ...base.store.journal, ...overrides.store?.journal } };
+  const ha: HaConfig = { ...base.ha, ...overrides.ha };
+  const rules = checkStoreAndHa(store, ha);
+  if (rules.length > 0) throw new ConfigError(ErrorCodes.CONFIG_INVALID, rules.map((p) => `defaultConfig: ${p.path}: ${p.problem}`));
   return {
     source: overrides.source,
     broker: { ...broker, dataDirectory: resolve(broker.dataDirectory) },
     listeners,
     stomp,
-    store: {
-      type: overrides.store?.type ?? base.store.type,
-      journal: { ...base.store.journal, ...overrides.store?.journal },
-    },
+    store,
+    ha,
     limits: { ...base.limits, ...overrides.limits },
     policies,
     destinations: { ...base.destinations, ...overrides.destinations },

@@ -5,7 +5,7 @@
  */
 import * as D from './defaults.js';
 import { policiesSchema } from './policy-schema.js';
-import { autoSize, bool, duration, int, list, object, oneOf, size, string, type Field, type Shape } from './schema-dsl.js';
+import { autoSize, bool, decimal, duration, int, list, object, oneOf, size, string, type Field, type Shape } from './schema-dsl.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -32,19 +32,17 @@ export const stompSchema = object(
       max: MAX_HEADER_LENGTH_LIMIT,
       description: 'Longest single header line.',
     }),
-    heartbeatSend: duration({
-      default: D.DEFAULT_HEARTBEAT_SEND,
-      description: 'Heart-beat interval the broker offers to send; 0 disables (STOMP 1.2 Heart-beating).',
+    heartbeatMinimum: duration({
+      default: D.DEFAULT_HEARTBEAT_MINIMUM,
+      min: 1,
+      description:
+        'Heart-beats follow the client: for CONNECT `heart-beat: cx,cy` the broker sends every max(cy, this) and expects the client every max(cx, this); 0 in the header means none that way.',
     }),
-    heartbeatReceive: duration({
-      default: D.DEFAULT_HEARTBEAT_RECEIVE,
-      description: 'Heart-beat interval the broker asks clients for; 0 disables.',
-    }),
-    heartbeatGraceFactor: int({
+    heartbeatGraceFactor: decimal({
       default: D.DEFAULT_HEARTBEAT_GRACE_FACTOR,
       min: 1,
       max: 10,
-      description: 'A client silent for heartbeatReceive times this factor is disconnected.',
+      description: 'A client silent for its heart-beat interval times this factor is disconnected.',
     }),
     connectTimeout: duration({
       default: D.DEFAULT_CONNECT_TIMEOUT,
@@ -97,9 +95,10 @@ export const configSchema = object(
     stomp: stompSchema,
     store: object(
       {
-        type: oneOf(['journal', 'memory'], {
+        type: oneOf(['journal', 'memory', 'postgres', 'mysql'], {
           default: D.DEFAULT_STORE_TYPE,
-          description: '`journal`: durable append-only files under dataDirectory; `memory`: nothing survives a restart.',
+          description:
+            '`journal`: durable append-only files under dataDirectory; `postgres`, `mysql` (MariaDB or MySQL): tables in a database, see `url`; `memory`: nothing survives a restart.',
         }),
         journal: object(
           {
@@ -116,8 +115,49 @@ export const configSchema = object(
           },
           { description: 'Journal store settings.' },
         ),
+        url: string({
+          default: '',
+          typeName: 'URL',
+          validate: validateStoreUrl,
+          description: `SQL stores: \`postgres://USER:PASSWORD@HOST:5432/DB\` or \`mysql://USER:PASSWORD@HOST:3306/DB\`. Required for \`postgres\` and \`mysql\`; ${D.ENV_STORE_URL} overrides it (keeps the password out of the file).`,
+        }),
+        pool: int({ default: D.DEFAULT_SQL_POOL, min: 2, max: 1000, description: 'SQL stores: database connections (one writes, the others read message data back).' }),
+        tablePrefix: string({
+          default: D.DEFAULT_SQL_TABLE_PREFIX,
+          validate: (v) => (/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(v) ? undefined : 'letters, digits and _ only (at most 31), not starting with a digit'),
+          description: 'SQL stores: prefix of every table FerryMQ creates (like ActiveMQ JDBC `tablePrefix`).',
+        }),
+        producerAudit: int({
+          default: D.DEFAULT_PRODUCER_AUDIT,
+          min: 0,
+          max: 10_000_000,
+          description:
+            'Producers whose last persistent sequence number is remembered, across restarts and failover, so a resent message is not stored twice (see docs/ha.md); 0 turns the audit off.',
+        }),
       },
       { description: 'Message store.' },
+    ),
+    ha: object(
+      {
+        lock: oneOf(['auto', 'file', 'database', 'none'], {
+          default: D.DEFAULT_HA_LOCK,
+          description:
+            '`file`: a lease file in dataDirectory (shared directory master/slave); `database`: a lock row in the SQL store\'s database; `auto`: `database` for SQL stores, `file` for the journal, `none` for memory; `none`: no standby, a second broker on the same store stops with an error.',
+        }),
+        lease: duration({
+          default: D.DEFAULT_HA_LEASE,
+          min: 500,
+          description: 'A standby takes over once the master has not renewed its lease for this long (a hung master or lost host).',
+        }),
+        renewInterval: duration({ default: D.DEFAULT_HA_RENEW_INTERVAL, min: 50, description: 'How often the master renews its lease.' }),
+        fenceMargin: duration({
+          default: D.DEFAULT_HA_FENCE_MARGIN,
+          min: 50,
+          description: 'The master stops writing and closes its listeners this long before its lease could expire.',
+        }),
+        retryInterval: duration({ default: D.DEFAULT_HA_RETRY_INTERVAL, min: 10, description: 'How often a standby checks whether it can take the lock.' }),
+      },
+      { description: 'Master/slave high availability, see docs/ha.md.' },
     ),
     limits: object(
       {
@@ -171,6 +211,20 @@ export const configSchema = object(
   },
   { description: 'FerryMQ configuration.' },
 );
+
+/** `postgres://` (or `postgresql://`) and `mysql://` (or `mariadb://`) URLs with a host. */
+function validateStoreUrl(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'not a URL; expected postgres://USER:PASSWORD@HOST:5432/DB or mysql://USER:PASSWORD@HOST:3306/DB';
+  }
+  if (!['postgres:', 'postgresql:', 'mysql:', 'mariadb:'].includes(u.protocol)) return `unsupported scheme ${u.protocol}// (expected postgres:// or mysql://)`;
+  if (u.hostname === '') return 'the URL names no host';
+  if (u.pathname.length <= 1) return 'the URL names no database (…/DB)';
+  return undefined;
+}
 
 /** Code-quote a default unless it is empty, already quoted or a note like `(required)` / `(unset)`. */
 function formatDefault(text: string): string {

@@ -30,10 +30,13 @@ export interface StompConfig {
   readonly maxHeaders: number;
   /** Longest single header line, bytes. */
   readonly maxHeaderLength: number;
-  /** Heart-beat the broker offers to send / wants to receive, ms (STOMP 1.1+ negotiation). */
-  readonly heartbeatSend: number;
-  readonly heartbeatReceive: number;
-  /** A peer silent for heartbeatReceive * this factor is dropped. */
+  /**
+   * Heart-beats follow the client's CONNECT `heart-beat: cx,cy`: the broker sends every
+   * max(cy, heartbeatMinimum) ms and expects the client every max(cx, heartbeatMinimum) ms.
+   * This floor keeps a client from asking for a heart-beat every millisecond.
+   */
+  readonly heartbeatMinimum: number;
+  /** A client silent for its heart-beat interval times this factor is dropped. */
   readonly heartbeatGraceFactor: number;
   /** Time a new connection has to send CONNECT, ms. */
   readonly connectTimeout: number;
@@ -51,9 +54,39 @@ export interface JournalConfig {
   readonly sync: boolean;
 }
 
+export type StoreType = 'journal' | 'memory' | 'postgres' | 'mysql';
+
 export interface StoreConfig {
-  readonly type: 'journal' | 'memory';
+  readonly type: StoreType;
   readonly journal: JournalConfig;
+  /** SQL stores: `postgres://user:pass@host:5432/db` or `mysql://user:pass@host:3306/db` ('' otherwise). */
+  readonly url: string;
+  /** SQL stores: connections in the pool (one writes, the rest read message data back). */
+  readonly pool: number;
+  /** SQL stores: prefix of every table name (ActiveMQ's JDBC `tablePrefix`). */
+  readonly tablePrefix: string;
+  /** Producers whose highest persistent sequence is remembered, to drop resent duplicates (0 = no audit). */
+  readonly producerAudit: number;
+}
+
+/** Who may serve: the lock that makes one broker of a master/slave group the master. */
+export type HaLockType = 'auto' | 'file' | 'database' | 'none';
+
+export interface HaConfig {
+  /**
+   * `file`: a lease file in the data directory (shared directory master/slave); `database`: a lock
+   * row in the SQL store's database; `auto`: `database` for SQL stores, `file` for the journal,
+   * `none` for the memory store; `none`: no standby (a second broker on the data directory fails).
+   */
+  readonly lock: HaLockType;
+  /** A standby takes over once the master's lease has not been renewed for this long. */
+  readonly lease: number;
+  /** The master renews its lease this often. */
+  readonly renewInterval: number;
+  /** The master stops serving this long before its lease could expire (clock rate and pause margin). */
+  readonly fenceMargin: number;
+  /** A standby checks the lock this often. */
+  readonly retryInterval: number;
 }
 
 /**
@@ -119,6 +152,7 @@ export interface FerryConfig {
   readonly listeners: readonly ListenerConfig[];
   readonly stomp: StompConfig;
   readonly store: StoreConfig;
+  readonly ha: HaConfig;
   readonly limits: LimitsConfig;
   /** Per-destination policies, in file order (see DestinationPolicy). */
   readonly policies: readonly DestinationPolicy[];

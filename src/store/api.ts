@@ -43,7 +43,20 @@ export type StoreOp =
   | { readonly op: 'destination-remove'; readonly name: string }
   | { readonly op: 'subscription-add'; readonly sub: DurableSubscriptionRecord }
   /** Removes the subscription and drops every message its container holds. */
-  | { readonly op: 'subscription-remove'; readonly key: ContainerName };
+  | { readonly op: 'subscription-remove'; readonly key: ContainerName }
+  /**
+   * Producer audit: `producer` has had every message up to sequence `seq` accepted. Written in the
+   * same batch as the add it covers, so after a crash or a failover the audit and the messages
+   * agree. Never removed by acks: a message consumed long ago still counts as sent. A store keeps
+   * at least the `maxProducers` (see StoreOptions) most recently written producers.
+   */
+  | { readonly op: 'producer'; readonly producer: string; readonly seq: number };
+
+/** The highest sequence accepted from one producer (see the `producer` op). */
+export interface ProducerSequence {
+  readonly producer: string;
+  readonly seq: number;
+}
 
 /** One message still held by at least one container at open(). */
 export interface RecoveredMessage {
@@ -63,7 +76,15 @@ export interface RecoveredState {
   readonly messages: readonly RecoveredMessage[];
   /** Greater than every id ever appended; the core continues from here. */
   readonly nextId: number;
+  /**
+   * The producer audit: each producer's highest sequence, least recently written first, at most
+   * the store's `maxProducers` of them (the most recent ones).
+   */
+  readonly producers: readonly ProducerSequence[];
 }
+
+/** Producers a store remembers by default (the `producer` op); StoreConfig.producerAudit overrides. */
+export const DEFAULT_MAX_PRODUCERS = 10_000;
 
 export interface StoreUsage {
   /** Bytes on disk (or in memory for the memory store). */
@@ -73,6 +94,21 @@ export interface StoreUsage {
 }
 
 export type AppendDone = (err?: Error) => void;
+
+/**
+ * High availability's hold on a store (see src/ha): a store given a fence checks `valid()` right
+ * before every write and refuses the write (STORE_FENCED) once it is false, so a master that has
+ * lost its lock, or was paused past its lease, never writes again. A store that can check the
+ * lock inside its own transactions (SQL, against the lock row) also uses `holder` and `epoch`.
+ */
+export interface WriteFence {
+  /** Synchronous and cheap (a monotonic clock comparison): called on every write. */
+  valid(): boolean;
+  /** Who holds the lock (the lock row's holder column for a database lock). */
+  readonly holder: string;
+  /** Increases with every change of master; a SQL store's writes require the row to still carry it. */
+  readonly epoch: number;
+}
 
 export interface MessageStore {
   /** Opens (recovering from disk) and returns what is live. Call once before anything else. */

@@ -48,13 +48,20 @@ test('config: an empty file gives every default, with named constants', async ()
     maxFrameSize: 104857600,
     maxHeaders: 1000,
     maxHeaderLength: 10240,
-    heartbeatSend: 10_000,
-    heartbeatReceive: 10_000,
+    heartbeatMinimum: D.DEFAULT_HEARTBEAT_MINIMUM,
     heartbeatGraceFactor: 2,
     connectTimeout: 30_000,
     producerWindow: D.DEFAULT_PRODUCER_WINDOW,
   });
-  assert.deepEqual(config.store, { type: 'journal', journal: { segmentSize: 32 * 1024 * 1024, sync: true } });
+  assert.deepEqual(config.store, {
+    type: 'journal',
+    journal: { segmentSize: 32 * 1024 * 1024, sync: true },
+    url: '',
+    pool: D.DEFAULT_SQL_POOL,
+    tablePrefix: 'FERRYMQ_',
+    producerAudit: D.DEFAULT_PRODUCER_AUDIT,
+  });
+  assert.deepEqual(config.ha, { lock: 'auto', lease: 5000, renewInterval: 1000, fenceMargin: 1000, retryInterval: 250 });
   assert.deepEqual(config.destinations, { queuePrefetch: D.DEFAULT_QUEUE_PREFETCH, topicPrefetch: 32766 });
   assert.deepEqual(config.logging, { level: 'info', file: true, stdout: true });
   assert.deepEqual(config.limits, { memory: 0, store: 0, temp: 0 }, 'auto');
@@ -76,9 +83,8 @@ stomp:
   maxFrameSize: 10mb
   maxHeaders: 50
   maxHeaderLength: 4kb
-  heartbeatSend: 500ms
-  heartbeatReceive: 0
-  heartbeatGraceFactor: 3
+  heartbeatMinimum: 250ms
+  heartbeatGraceFactor: 1.5
   connectTimeout: 1m
 store:
   type: memory
@@ -113,10 +119,11 @@ logging: { level: debug, file: false, stdout: false }
     maxHeaders: 50,
     maxHeaderLength: 4096,
   });
-  assert.equal(config.stomp.heartbeatSend, 500);
-  assert.equal(config.stomp.heartbeatReceive, 0);
+  assert.equal(config.stomp.heartbeatMinimum, 250);
+  assert.equal(config.stomp.heartbeatGraceFactor, 1.5);
   assert.equal(config.stomp.connectTimeout, 60_000);
-  assert.deepEqual(config.store, { type: 'memory', journal: { segmentSize: 65536, sync: false } });
+  assert.deepEqual(config.store.journal, { segmentSize: 65536, sync: false });
+  assert.equal(config.store.type, 'memory');
   assert.deepEqual(config.destinations, { queuePrefetch: 1, topicPrefetch: 0 });
   assert.deepEqual(config.logging, { level: 'debug', file: false, stdout: false });
   assert.deepEqual(config.limits, { memory: 256 * 1024 * 1024, store: 0, temp: 5 * 1024 ** 3 });
@@ -127,7 +134,7 @@ test('config: an unknown key is reported with file, line, column and key path', 
   const path = await file('unknown.yaml', 'broker:\n  name: hub\n\nstomp:\n  maxFrameSize: 1mb\n  maxFramSize: 2mb\n');
   const e = configError(() => loadConfigFile(path, {}));
   assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
-  assert.deepEqual(e.problems, [`${path}:6:3: stomp.maxFramSize: unknown key "maxFramSize" (expected maxFrameSize, maxHeaders, maxHeaderLength, heartbeatSend, heartbeatReceive, heartbeatGraceFactor, connectTimeout, producerWindow)`]);
+  assert.deepEqual(e.problems, [`${path}:6:3: stomp.maxFramSize: unknown key "maxFramSize" (expected maxFrameSize, maxHeaders, maxHeaderLength, heartbeatMinimum, heartbeatGraceFactor, connectTimeout, producerWindow)`]);
   assert.equal(e.message, e.problems[0]);
 });
 
@@ -143,7 +150,7 @@ listeners:
   - port: 5
 stomp:
   maxFrameSize: -1
-  heartbeatSend: soon
+  heartbeatMinimum: soon
 store: { type: kahadb }
 `,
   );
@@ -157,8 +164,8 @@ store: { type: kahadb }
       '7:5: listeners[3].port: unknown key "port" (expected uri)',
       '7:5: listeners[3].uri: missing required key',
       '9:3: stomp.maxFrameSize: sizes cannot be negative, got -1',
-      '10:3: stomp.heartbeatSend: expected a duration like 500ms, 5s or 1m, got "soon"',
-      '11:10: store.type: expected one of journal, memory, got "kahadb"',
+      '10:3: stomp.heartbeatMinimum: expected a duration like 500ms, 5s or 1m, got "soon"',
+      '11:10: store.type: expected one of journal, memory, postgres, mysql, got "kahadb"',
     ],
   );
 });
@@ -214,6 +221,32 @@ test('config: environment overrides apply after the file and are validated', asy
   assert.equal(noFile.broker.name, 'localhost');
 });
 
+test('config: store and ha rules between keys are checked, and FERRYMQ_STORE_URL sets the URL', async () => {
+  const sql = await file('sql.yaml', 'store:\n  type: postgres\nha:\n  lease: 2s\n  fenceMargin: 500ms\n  renewInterval: 1s\n');
+  const e = configError(() => loadConfigFile(sql, {}));
+  assert.deepEqual(
+    e.problems.map((p) => p.slice(sql.length + 1)),
+    [
+      '1:1: store.url: store.type postgres needs a url (or FERRYMQ_STORE_URL)',
+      '6:3: ha.renewInterval: at most half of ha.lease - ha.fenceMargin (750 ms), so one failed renewal does not cost the lease',
+    ],
+  );
+  const pg = await file('pg.yaml', 'store:\n  type: postgres\n');
+  const fromEnv = loadConfigFile(pg, { FERRYMQ_STORE_URL: 'postgres://u:secret@db.example:5432/broker' }).store;
+  assert.equal(fromEnv.url, 'postgres://u:secret@db.example:5432/broker');
+  const wrong = await file('wrong.yaml', 'store:\n  type: mysql\n  url: postgres://u@h/db\nha:\n  lock: database\n  fenceMargin: 5s\n');
+  assert.deepEqual(
+    configError(() => loadConfigFile(wrong, {})).problems.map((p) => p.slice(wrong.length + 1)),
+    ['3:3: store.url: store.type mysql needs a mysql:// URL', '6:3: ha.fenceMargin: must be shorter than ha.lease (5000 ms)'],
+  );
+  const lockless = await file('lockless.yaml', 'store:\n  type: journal\nha:\n  lock: database\n');
+  assert.deepEqual(configError(() => loadConfigFile(lockless, {})).problems, [
+    `${lockless}:4:3: ha.lock: a database lock needs store.type postgres or mysql (store.type is journal)`,
+  ]);
+  const badUrl = await file('badurl.yaml', 'store:\n  type: postgres\n  url: "postgres://host-only"\n');
+  assert.deepEqual(configError(() => loadConfigFile(badUrl, {})).problems, [`${badUrl}:3:3: store.url: the URL names no database (…/DB)`]);
+});
+
 test('config: relative dataDirectory resolves against the working directory', async () => {
   const config = configFromObject({ broker: { dataDirectory: 'var/ferry' } });
   assert.equal(config.broker.dataDirectory, join(process.cwd(), 'var/ferry'));
@@ -240,7 +273,7 @@ test('config: defaultConfig merges overrides per section and parses listener URI
   assert.equal(config.broker.dataDirectory, '/tmp/x');
   assert.equal(config.stomp.maxHeaders, 7);
   assert.equal(config.stomp.maxFrameSize, D.DEFAULT_MAX_FRAME_SIZE);
-  assert.deepEqual(config.store, { type: 'memory', journal: { segmentSize: D.DEFAULT_JOURNAL_SEGMENT_SIZE, sync: true } });
+  assert.deepEqual(config.store, { ...defaultConfig().store, type: 'memory', journal: { segmentSize: D.DEFAULT_JOURNAL_SEGMENT_SIZE, sync: true } });
   assert.deepEqual(config.listeners.map((l) => [l.scheme, l.port, l.maxHeaders, l.maximumConnections]), [
     ['stomp', 0, 7, 1000],
     ['ws', 0, 7, 2],

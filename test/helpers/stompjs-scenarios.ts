@@ -8,7 +8,7 @@ import { connectStompjs, type StompjsConnection, type StompjsTransport } from '.
 
 /**
  * Heart-beat period both sides ask for in the heart-beat scenario; the broker under test must be
- * started with `stomp: { heartbeatSend: HEARTBEAT_MS, heartbeatReceive: HEARTBEAT_MS }`.
+ * started with `stomp: { heartbeatMinimum: HEARTBEAT_MS }`.
  */
 export const HEARTBEAT_MS = 200;
 /** Idle time long enough that a broken heart-beat on either side would drop the connection. */

@@ -16,7 +16,7 @@ const BULK_BODY_BYTES = 3000;
 describe('interop: stompjs over tcp', () => {
   let broker: TestBroker;
   before(async () => {
-    broker = await startTestBroker({ stomp: { heartbeatSend: HEARTBEAT_MS, heartbeatReceive: HEARTBEAT_MS } });
+    broker = await startTestBroker({ stomp: { heartbeatMinimum: HEARTBEAT_MS } });
   });
   after(async () => {
     await broker?.stop();

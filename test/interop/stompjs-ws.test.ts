@@ -12,7 +12,7 @@ import { HEARTBEAT_MS, stompjsScenarios } from '../helpers/stompjs-scenarios.js'
 describe('interop: stompjs over websocket', () => {
   let broker: TestBroker;
   before(async () => {
-    broker = await startTestBroker({ stomp: { heartbeatSend: HEARTBEAT_MS, heartbeatReceive: HEARTBEAT_MS } });
+    broker = await startTestBroker({ stomp: { heartbeatMinimum: HEARTBEAT_MS } });
   });
   after(async () => {
     await broker?.stop();

@@ -183,7 +183,7 @@ describe('limits: store', () => {
         assert.equal(producer.closed, false);
         await producer.request('SEND', { destination: '/queue/window.q' }, 'after');
       },
-      { ...storeOverrides, stomp: { producerWindow: WINDOW, heartbeatReceive: 100 } },
+      { ...storeOverrides, stomp: { producerWindow: WINDOW, heartbeatMinimum: 100 } },
     );
   });
 });

@@ -9,7 +9,7 @@ import { closeAfter, RawStomp } from '../helpers/stomp-client.js';
 
 let tb: TestBroker;
 before(async () => {
-  tb = await startTestBroker({ stomp: { heartbeatSend: 4000, heartbeatReceive: 5000 } });
+  tb = await startTestBroker({ stomp: { heartbeatMinimum: 4000 } });
 });
 after(() => tb.stop());
 
@@ -44,12 +44,13 @@ for (const { accept, expected } of NEGOTIATION) {
 }
 
 test('stomp: CONNECTED carries version, session, server and heart-beat headers', async (t) => {
-  const { c, f } = await handshake(t, 'CONNECT', { 'accept-version': '1.2', host: 'localhost', 'heart-beat': '0,0' });
+  const { c, f } = await handshake(t, 'CONNECT', { 'accept-version': '1.2', host: 'localhost', 'heart-beat': '5000,1000' });
   assert.equal(f.command, 'CONNECTED');
   assert.equal(f.headers.get('version'), '1.2');
   assert.match(f.headers.get('session') ?? '', /\S/);
   assert.match(f.headers.get('server') ?? '', /^FerryMQ\/\d+\.\d+\.\d+/);
   // The broker states its own offer (STOMP 1.2 "Heart-beating": cx,cy of the server).
+  // The client's rates, each raised to the 4000 ms floor: we send every 4000, expect every 5000.
   assert.equal(f.headers.get('heart-beat'), '4000,5000');
   // And the connection is usable.
   await c.request('SUBSCRIBE', { id: 's', destination: '/queue/connect.usable' });

@@ -1,19 +1,19 @@
 /**
- * STOMP 1.2 "Heart-beating" over real sockets, both directions. The broker offers 100 ms each
- * way; windows are generous (a loaded 2-core CI machine runs these) and client-side intervals
- * stay well inside the broker's grace so the tests do not flake.
+ * STOMP 1.2 "Heart-beating" over real sockets, both directions, at the client's rate: for
+ * `heart-beat: cx,cy` the broker answers `max(cy, floor), max(cx, floor)` (0 stays 0). The floor
+ * (stomp.heartbeatMinimum) is 100 ms here; windows are generous (a loaded 2-core CI machine runs
+ * these) and client-side intervals stay well inside the broker's grace so the tests do not flake.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { closeAfter, RawStomp } from '../helpers/stomp-client.js';
 
-const BROKER_SEND = 100;
-const BROKER_RECEIVE = 100;
+const FLOOR = 100;
 
 let tb: TestBroker;
 before(async () => {
-  tb = await startTestBroker({ stomp: { heartbeatSend: BROKER_SEND, heartbeatReceive: BROKER_RECEIVE } });
+  tb = await startTestBroker({ stomp: { heartbeatMinimum: FLOOR } });
 });
 after(() => tb.stop());
 
@@ -26,13 +26,22 @@ function beatsBetween(c: RawStomp, from: number, to: number): number {
 
 // The tests mostly wait on timers and use separate connections: run them side by side.
 describe('stomp heart-beating', { concurrency: true }, () => {
-  test('stomp: CONNECTED states the broker heart-beat offer', async (t) => {
-    const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '0,0' }));
-    assert.equal(c.connectedFrame?.headers.get('heart-beat'), `${BROKER_SEND},${BROKER_RECEIVE}`);
+  test('stomp: CONNECTED answers the client rates, raised to the floor, 0 kept as 0', async (t) => {
+    const cases: Array<[string, string]> = [
+      ['0,0', '0,0'],
+      ['1000,2000', '2000,1000'],
+      ['10,20', `${FLOOR},${FLOOR}`],
+      ['0,700', '700,0'],
+      ['450,0', '0,450'],
+    ];
+    for (const [asked, answered] of cases) {
+      const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': asked }));
+      assert.equal(c.connectedFrame?.headers.get('heart-beat'), answered, `heart-beat:${asked}`);
+    }
   });
 
   test('stomp: an idle connection receives heart-beat EOLs at about the negotiated interval', async (t) => {
-    // Client wants one every 100 ms; the broker offers 100 ms: negotiated max(100, 100) = 100 ms.
+    // Client wants one every 100 ms; the floor is 100 ms: the broker sends every 100 ms.
     const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '0,100' }));
     const from = Date.now();
     await sleep(1000);
@@ -44,7 +53,7 @@ describe('stomp heart-beating', { concurrency: true }, () => {
     assert.equal(c.frames.length, 0, 'heart-beats are bare EOLs, not frames');
   });
 
-  test('stomp: the larger of both sides wins (client asks for 600 ms, broker offers 100 ms)', async (t) => {
+  test('stomp: the broker beats at each client\'s own rate (600 ms and 100 ms side by side)', async (t) => {
     const slow = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '0,600' }));
     const fast = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '0,100' }));
     const from = Date.now();
@@ -76,7 +85,7 @@ describe('stomp heart-beating', { concurrency: true }, () => {
   });
 
   test('stomp: a client that stops sending heart-beats is dropped', async (t) => {
-    // Client promises one every 100 ms: the broker expects max(100, 100) = 100 ms, x grace factor 2.
+    // Client promises one every 100 ms: the broker expects max(100, floor 100) = 100 ms, x grace factor 2.
     const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '100,0' }));
     const from = Date.now();
     await c.waitClosed(3000);
@@ -85,7 +94,7 @@ describe('stomp heart-beating', { concurrency: true }, () => {
   });
 
   test('stomp: a client that keeps sending heart-beats stays connected', async (t) => {
-    // Expectation max(300, 100) = 300 ms (x2 grace = 600 ms); beating every 100 ms leaves ample slack.
+    // Expectation max(300, floor 100) = 300 ms (x2 grace = 600 ms); beating every 100 ms leaves ample slack.
     const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '300,0' }));
     const beat = setInterval(() => c.raw('\n'), 100);
     t.after(() => clearInterval(beat));
@@ -113,6 +122,15 @@ describe('stomp heart-beating', { concurrency: true }, () => {
     await sleep(800);
     assert.equal(c.closed, false);
     await c.request('SEND', { destination: '/queue/hb.crlf' }, 'ok');
+  });
+
+  test('stomp: a client asking for a faster beat than the floor gets the floor', async (t) => {
+    // Asks for 10 ms: sent at most twice per 100 ms interval, so never more than ~25 a second.
+    const c = closeAfter(t, await RawStomp.connect(tb.port, { 'heart-beat': '0,10' }));
+    const from = Date.now();
+    await sleep(1000);
+    const n = beatsBetween(c, from, Date.now());
+    assert.ok(n >= 3 && n <= 25, `floor ${FLOOR} ms: 3..25 beats in 1 s, got ${n}`);
   });
 
   test('stomp: an invalid heart-beat header is an ERROR', async (t) => {

@@ -39,15 +39,30 @@ interface Harness {
   reopen(): Promise<RecoveredState>;
 }
 
-export function runStoreConformance(name: string, makeStore: (dir: string) => MessageStore, options: ConformanceOptions): void {
-  async function withStore(fn: (h: Harness, first: RecoveredState) => Promise<void>): Promise<void> {
+/** What the suite may ask of a store beyond its directory. */
+export interface StoreSettings {
+  /** Producers the audit keeps (the `producer` op); the store's default when absent. */
+  readonly maxProducers?: number;
+}
+
+/**
+ * `makeStore(dir, settings)` builds a store over `dir` (a fresh temporary directory per test; a
+ * SQL store uses it only to pick its own fresh tables or database). `reset(dir)`, when given,
+ * runs after each test to drop what a store keeps outside `dir`.
+ */
+export function runStoreConformance(
+  name: string,
+  makeStore: (dir: string, settings: StoreSettings) => MessageStore,
+  options: ConformanceOptions,
+): void {
+  async function withStore(fn: (h: Harness, first: RecoveredState) => Promise<void>, settings: StoreSettings = {}): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), `ferrymq-${name}-`));
     const h: Harness = {
-      store: makeStore(dir),
+      store: makeStore(dir, settings),
       async reopen() {
         if (!options.persistent) return h.store.open();
         await h.store.close();
-        h.store = makeStore(dir);
+        h.store = makeStore(dir, settings);
         return h.store.open();
       },
     };
@@ -207,5 +222,47 @@ export function runStoreConformance(name: string, makeStore: (dir: string) => Me
         const state = await h.reopen();
         assert.deepEqual(ids(state), [1]);
       }
+    }));
+
+  const producer = (p: string, seq: number): StoreOp => ({ op: 'producer', producer: p, seq });
+
+  test(`store: ${name} keeps the producer audit across acks and reopen, least recently written first`, () =>
+    withStore(async (h, first) => {
+      assert.deepEqual(first.producers, []);
+      await appendAsync(h.store, [add(1, ['queue://a']), producer('p1', 1)]);
+      await appendAsync(h.store, [add(2, ['queue://a']), producer('p2', 7), add(3, ['queue://a']), producer('p1', 2)]);
+      // A lower sequence never lowers what is held (a resend that got through twice).
+      await appendAsync(h.store, [producer('p2', 3)]);
+      await appendAsync(h.store, [ack('queue://a', 1), ack('queue://a', 2), ack('queue://a', 3)]);
+      const state = await h.reopen();
+      assert.deepEqual(state.messages, [], 'acked messages are gone');
+      assert.deepEqual(state.producers, [
+        { producer: 'p1', seq: 2 },
+        { producer: 'p2', seq: 7 },
+      ]);
+    }));
+
+  test(`store: ${name} keeps only the most recently written producers`, () =>
+    withStore(
+      async (h) => {
+        for (let i = 1; i <= 8; i++) await appendAsync(h.store, [producer(`p${i}`, i * 10)]);
+        await appendAsync(h.store, [producer('p2', 21)]);
+        const state = await h.reopen();
+        assert.deepEqual(
+          state.producers.map((p) => p.producer),
+          ['p6', 'p7', 'p8', 'p2'],
+          'the 4 most recent, least recent first',
+        );
+        assert.equal(state.producers.at(-1)?.seq, 21);
+      },
+      { maxProducers: 4 },
+    ));
+
+  test(`store: ${name} refuses a malformed producer op with the whole batch`, () =>
+    withStore(async (h) => {
+      const bad = { op: 'producer', producer: 'p', seq: -1 } as StoreOp;
+      await assert.rejects(appendAsync(h.store, [add(1, ['queue://a']), bad]), (e) => errorCode(e) === 'STORE_INVALID_BATCH');
+      const state = await h.reopen();
+      assert.deepEqual(ids(state), []);
     }));
 }

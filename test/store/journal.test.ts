@@ -8,7 +8,7 @@ import { ack, add, appendAsync, errorCode, runStoreConformance } from './conform
 import { journalAt, segmentFiles, withTempDir } from './journal-helpers.js';
 
 // Real fdatasync here: the suite is small and this is the configuration users run.
-runStoreConformance('journal', (dir) => createStore({ type: 'journal', journal: { segmentSize: 64 * 1024, sync: true } }, dir), {
+runStoreConformance('journal', (dir, s) => createStore({ type: 'journal', journal: { segmentSize: 64 * 1024, sync: true }, producerAudit: s.maxProducers }, dir), {
   persistent: true,
 });
 
@@ -212,5 +212,27 @@ test('store: journal keeps a consistent state across many segments and reopens',
       assert.deepEqual(await store.read(shuffled), shuffled.map((id) => bodies.get(id)));
     }
     assert.ok(store.stats().segments < 40, `reclaim keeps the segment count down: ${store.stats().segments}`);
+    await store.close();
+  }));
+
+test('store: journal keeps the producer audit when the segments that wrote it are reclaimed', () =>
+  withTempDir(async (dir) => {
+    let store = journalAt(dir, { segmentSize: 64 * 1024 });
+    await store.open();
+    await appendAsync(store, [add(1, ['queue://a']), { op: 'producer', producer: 'p-old', seq: 41 }]);
+    await appendAsync(store, [ack('queue://a', 1)]);
+    // Enough traffic to roll several segments, all acked: the first segment becomes reclaimable.
+    const body = Buffer.alloc(8 * 1024);
+    for (let id = 2; id < 40; id++) {
+      await appendAsync(store, [add(id, ['queue://a'], body)]);
+      await appendAsync(store, [ack('queue://a', id)]);
+    }
+    await store.compactNow();
+    const files = await segmentFiles(dir);
+    assert.ok(!files.includes(SEGMENT_1), `segment 1 was reclaimed (left: ${files.join(', ')})`);
+    await store.close();
+    store = journalAt(dir, { segmentSize: 64 * 1024 });
+    const state = await store.open();
+    assert.deepEqual(state.producers, [{ producer: 'p-old', seq: 41 }], 'carried by every later checkpoint');
     await store.close();
   }));

@@ -4,7 +4,7 @@ import { createStore } from '../../src/store/index.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { add, appendAsync, runStoreConformance } from './conformance.js';
 
-runStoreConformance('memory', (dir) => createStore({ type: 'memory', journal: { segmentSize: 1 << 20, sync: false } }, dir), {
+runStoreConformance('memory', (dir, s) => createStore({ type: 'memory', producerAudit: s.maxProducers }, dir), {
   persistent: false,
 });
 

@@ -19,9 +19,8 @@ import { handleClientFrame } from './frames.js';
 
 export interface StompConnectionOptions {
   readonly limits: StompLimits;
-  /** Heart-beat the broker offers to send / wants to receive (ms, 0 = none). */
-  readonly heartbeatSend: number;
-  readonly heartbeatReceive: number;
+  /** Fastest heart-beat the broker agrees to, either way (ms). */
+  readonly heartbeatMinimum: number;
   readonly heartbeatGraceFactor: number;
   readonly connectTimeout: number;
   readonly serverName: string;
@@ -232,8 +231,8 @@ export class StompConnection {
   }
 
   /**
-   * STOMP 1.2 "Heart-beating": we send every max(our offer, what the client wants) and expect
-   * data every max(what the client offers, what we want), with a grace factor for the latter.
+   * STOMP 1.2 "Heart-beating": we send every `sendEvery` ms and drop the client when it has been
+   * silent for `expectEvery` times the grace factor (see negotiateHeartbeat in frames.ts).
    */
   startHeartbeats(sendEvery: number, expectEvery: number): void {
     if (sendEvery > 0) {

@@ -87,21 +87,31 @@ function onConnect(c: StompConnection, f: StompFrame): void {
   let sendEvery = 0;
   let expectEvery = 0;
   if (version !== '1.0') {
-    const hb = (f.headers.get('heart-beat') ?? '0,0').split(',');
-    const cx = Number(hb[0]);
-    const cy = Number(hb[1]);
-    if (hb.length !== 2 || !Number.isInteger(cx) || !Number.isInteger(cy) || cx < 0 || cy < 0) {
-      return c.fail(protocolError(`invalid heart-beat header: ${f.headers.get('heart-beat')}`), f);
-    }
-    const sx = c.opts.heartbeatSend;
-    const sy = c.opts.heartbeatReceive;
-    headers.push(['heart-beat', `${sx},${sy}`]);
-    sendEvery = sx > 0 && cy > 0 ? Math.max(sx, cy) : 0;
-    expectEvery = cx > 0 && sy > 0 ? Math.max(cx, sy) : 0;
+    const hb = negotiateHeartbeat(f.headers.get('heart-beat'), c.opts.heartbeatMinimum);
+    if (hb === undefined) return c.fail(protocolError(`invalid heart-beat header: ${f.headers.get('heart-beat')}`), f);
+    headers.push(['heart-beat', `${hb.sendEvery},${hb.expectEvery}`]);
+    sendEvery = hb.sendEvery;
+    expectEvery = hb.expectEvery;
   }
   c.writeFrame('CONNECTED', headers);
   c.startHeartbeats(sendEvery, expectEvery);
   c.log.debug({ version, clientId: session.connectionId }, 'stomp connected');
+}
+
+/**
+ * STOMP 1.2 "Heart-beating", at the client's rate (as RabbitMQ and ActiveMQ do): for CONNECT
+ * `heart-beat: cx,cy` the broker answers `heart-beat: sx,sy` with sx = max(cy, minimum) (0 when
+ * cy is 0: the client wants none) and sy = max(cx, minimum) (0 when cx is 0: it sends none). By
+ * the spec's rule both sides then use exactly those: the broker sends every sx and expects the
+ * client every sy. A failover client asking for `1000,1000` thus learns of a dead broker within
+ * about two seconds. Undefined for a malformed header.
+ */
+export function negotiateHeartbeat(header: string | undefined, minimum: number): { sendEvery: number; expectEvery: number } | undefined {
+  const hb = (header ?? '0,0').split(',');
+  const cx = Number(hb[0]);
+  const cy = Number(hb[1]);
+  if (hb.length !== 2 || !Number.isSafeInteger(cx) || !Number.isSafeInteger(cy) || cx < 0 || cy < 0) return undefined;
+  return { sendEvery: cy > 0 ? Math.max(cy, minimum) : 0, expectEvery: cx > 0 ? Math.max(cx, minimum) : 0 };
 }
 
 function onSend(c: StompConnection, s: BrokerSession, f: StompFrame): void {

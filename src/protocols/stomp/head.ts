@@ -27,8 +27,7 @@ export class StompHead implements StreamAcceptor {
       this.broker,
       {
         limits: { maxFrameSize: l.maxFrameSize, maxHeaders: l.maxHeaders, maxHeaderLength: l.maxHeaderLength },
-        heartbeatSend: this.config.heartbeatSend,
-        heartbeatReceive: this.config.heartbeatReceive,
+        heartbeatMinimum: this.config.heartbeatMinimum,
         heartbeatGraceFactor: this.config.heartbeatGraceFactor,
         connectTimeout: this.config.connectTimeout,
         producerWindow: this.config.producerWindow,

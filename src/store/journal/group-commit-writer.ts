@@ -47,7 +47,7 @@
 import { close, ftruncate } from 'node:fs';
 import { join } from 'node:path';
 import type pino from 'pino';
-import type { AppendDone } from '../api.js';
+import type { AppendDone, WriteFence } from '../api.js';
 import { FerryError } from '../../errors.js';
 import type { JournalIndex } from './journal-index.js';
 import { encodeCheckpoint, RECORD_HEADER_SIZE } from './record-codec.js';
@@ -100,6 +100,8 @@ export interface WriterOptions {
   readonly datasync: DatasyncFn;
   /** Source of preallocated segments for rolls; undefined: new segments grow from empty. */
   readonly spare: SpareSegment | undefined;
+  /** HA: checked right before every write and roll; once invalid, the writer refuses everything. */
+  readonly fence?: WriteFence | undefined;
   readonly logger?: pino.Logger | undefined;
 }
 
@@ -256,13 +258,26 @@ export class GroupCommitWriter {
     return this.queue.length === 0 && this.flights.length === 0 && !this.rolling && !this.repairing && this.pendingRoll === undefined;
   }
 
+  /**
+   * HA fencing: false (and the writer fenced for good) once the lock's fence says this broker may
+   * no longer write. Asked right before every write and roll, in the same synchronous run.
+   */
+  private mayWrite(): boolean {
+    const fence = this.options.fence;
+    if (this.fenced !== undefined) return false;
+    if (fence === undefined || fence.valid()) return true;
+    this.fenced = new FerryError('STORE_FENCED', 'this broker no longer holds the master lock: the journal refuses writes');
+    this.options.logger?.warn({ epoch: fence.epoch }, 'journal: fenced (master lock lost); no further writes');
+    return false;
+  }
+
   /** Starts the next group's write (or a roll) when the pipeline allows it. */
   private flush(): void {
     if (this.rolling || this.repairing) return;
     if (this.pendingRoll !== undefined) {
       if (this.flights.length > 0) return;
       const group = this.pendingRoll;
-      if (this.fenced !== undefined) {
+      if (!this.mayWrite()) {
         this.pendingRoll = undefined;
         runCallbacks(group.dones, this.fenced);
         return this.flush();
@@ -281,7 +296,7 @@ export class GroupCommitWriter {
     }
     if (this.flights.length >= this.groupsInFlight) return;
     if (this.queuedBuilders > 0 && typeof this.queue[0] === 'function' && this.flights.length > 0) return;
-    if (this.fenced !== undefined) {
+    if (!this.mayWrite()) {
       if (this.flights.length > 0) return; // earlier groups' callbacks first
       const dones = this.dones;
       this.queue = [];
@@ -329,6 +344,12 @@ export class GroupCommitWriter {
   }
 
   private writeGroup(records: Buffer[], dones: AppendDone[]): void {
+    if (!this.mayWrite()) {
+      // Back to the head of the queue: flush() fails them in order once earlier groups completed.
+      this.queue.unshift(...records);
+      this.dones.unshift(...dones);
+      return this.flush();
+    }
     const start = this.writeEnd;
     let buf: Buffer;
     if (start === 0) {
@@ -336,6 +357,7 @@ export class GroupCommitWriter {
         nextId: this.index.nextId,
         destinations: this.index.destinations,
         subscriptions: this.index.subscriptions.values(),
+        producers: this.index.producers.entries(),
       });
       buf = Buffer.concat([encodeSegmentHeader(this.seq), checkpoint, ...records]);
     } else buf = records.length === 1 ? (records[0] as Buffer) : Buffer.concat(records);

@@ -83,6 +83,7 @@ class VictimScan implements RecordVisitor {
   subscriptionAdd(_sub: DurableSubscriptionRecord): void {}
   subscriptionRemove(): void {}
   checkpoint(): void {}
+  producer(): void {}
   compacted(): void {}
 }
 

@@ -17,7 +17,8 @@
  * segment by (b) hands its dependencies to every segment that depended on it, so "must outlive"
  * stays transitive across the hole (forgetSegment).
  */
-import type { DurableSubscriptionRecord, RecoveredMessage } from '../api.js';
+import { DEFAULT_MAX_PRODUCERS, type DurableSubscriptionRecord, type ProducerSequence, type RecoveredMessage } from '../api.js';
+import { ProducerTable } from '../producer-table.js';
 import type { RecordVisitor, RestatedAck } from './record-codec.js';
 
 /**
@@ -60,6 +61,8 @@ export class JournalIndex implements RecordVisitor {
   readonly messages = new Map<number, MessageLocation>();
   readonly destinations = new Set<string>();
   readonly subscriptions = new Map<string, DurableSubscriptionRecord>();
+  /** The producer audit; every segment's checkpoint carries it, so reclaim never loses it. */
+  readonly producers: ProducerTable;
   /** Existing (not yet deleted) segments, in ascending seq order. */
   readonly segments = new Map<number, SegmentAccount>();
   /** Greater than every id ever seen (adds and checkpoints). */
@@ -74,6 +77,10 @@ export class JournalIndex implements RecordVisitor {
   private readonly internedNames = new Map<string, string>();
   private idsInOrder = true;
   private lastAddedId = -1;
+
+  constructor(maxProducers = DEFAULT_MAX_PRODUCERS) {
+    this.producers = new ProducerTable(maxProducers);
+  }
 
   /** Records replayed or written from now on belong to segment `seq` (the newest). */
   beginSegment(seq: number): void {
@@ -264,8 +271,13 @@ export class JournalIndex implements RecordVisitor {
     this.dropContainer(key);
   }
 
-  checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[]): void {
+  producer(producer: string, seq: number): void {
+    this.producers.note(producer, seq);
+  }
+
+  checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[], producers: ProducerSequence[]): void {
     if (nextId > this.nextId) this.nextId = nextId;
+    this.producers.reset(producers);
     this.destinations.clear();
     for (const d of destinations) this.destinations.add(d);
     this.subscriptions.clear();

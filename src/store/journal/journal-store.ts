@@ -10,7 +10,7 @@ import { close as closeFd, fdatasync, ftruncate, open as openFd } from 'node:fs'
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pino from 'pino';
-import type { AppendDone, MessageStore, RecoveredState, StoreOp, StoreUsage } from '../api.js';
+import type { AppendDone, MessageStore, RecoveredState, StoreOp, StoreUsage, WriteFence } from '../api.js';
 import { FerryError } from '../../errors.js';
 import { GroupCommitWriter, MAX_GROUPS_IN_FLIGHT, type DatasyncFn, type WriterStats } from './group-commit-writer.js';
 import { COMPACTION_STEP_BYTES, DEFAULT_COMPACTION_THRESHOLD, JournalCompactor } from './journal-compactor.js';
@@ -40,9 +40,9 @@ const COMPACTION_PAUSE_MS = 5;
 export interface JournalStoreOptions {
   /** The journal directory itself (the factory passes `<dataDirectory>/journal`). */
   readonly directory: string;
-  readonly segmentSize?: number;
+  readonly segmentSize?: number | undefined;
   /** fdatasync each group commit (default true). false only for tests and throw-away data. */
-  readonly sync?: boolean;
+  readonly sync?: boolean | undefined;
   /**
    * Zero-fill segments to segmentSize ahead of use (default: same as `sync`): syncs into
    * allocated, written space skip the file-size metadata. Without sync it buys nothing.
@@ -58,6 +58,15 @@ export interface JournalStoreOptions {
   readonly compactionDelayMs?: number;
   /** Bytes per compaction record (default COMPACTION_STEP_BYTES). */
   readonly compactionStepBytes?: number;
+  /** Producers the audit remembers (default DEFAULT_MAX_PRODUCERS). */
+  readonly maxProducers?: number | undefined;
+  /** HA: the master lock's fence, checked before every write, roll, spare rename and segment delete. */
+  readonly fence?: WriteFence | undefined;
+  /**
+   * Guard the directory with a pid lock file (default true). Off under an HA lock: a standby on
+   * this host must be able to take over from a paused master whose pid is still alive.
+   */
+  readonly pidLock?: boolean | undefined;
   readonly logger?: pino.Logger;
 }
 
@@ -109,7 +118,9 @@ export class JournalStore implements MessageStore {
   private readonly datasync: DatasyncFn;
   private readonly spare: SpareSegment | undefined;
   private readonly logger: pino.Logger | undefined;
-  private readonly index = new JournalIndex();
+  private readonly fence: WriteFence | undefined;
+  private readonly pidLock: boolean;
+  private readonly index: JournalIndex;
   private readonly reads: SegmentReadHandles;
   /** File sizes (allocated bytes) of segments other than the current one. */
   private readonly closedSizes = new Map<number, number>();
@@ -129,13 +140,16 @@ export class JournalStore implements MessageStore {
 
   constructor(options: JournalStoreOptions) {
     this.directory = options.directory;
+    this.index = new JournalIndex(options.maxProducers);
+    this.fence = options.fence;
+    this.pidLock = options.pidLock ?? true;
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.sync = options.sync ?? true;
     this.preallocate = options.preallocate ?? this.sync;
     this.groupsInFlight = Math.max(1, Math.floor(options.groupsInFlight ?? MAX_GROUPS_IN_FLIGHT));
     this.datasync = options.datasync ?? fdatasync;
     this.logger = options.logger;
-    this.spare = this.preallocate ? new SpareSegment(this.directory, this.segmentSize, this.sync, this.logger) : undefined;
+    this.spare = this.preallocate ? new SpareSegment(this.directory, this.segmentSize, this.sync, this.logger, () => this.fence?.valid() ?? true) : undefined;
     this.reads = new SegmentReadHandles(this.directory);
     this.compactionDelayMs = options.compactionDelayMs ?? DEFAULT_COMPACTION_DELAY_MS;
     this.index.compactionThreshold = options.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
@@ -153,7 +167,7 @@ export class JournalStore implements MessageStore {
     if (this.state !== 'new') throw new FerryError('STORE_IO', 'journal store: open() may be called once');
     this.state = 'opening';
     await mkdir(this.directory, { recursive: true });
-    this.lock = await JournalLock.acquire(this.directory);
+    if (this.pidLock) this.lock = await JournalLock.acquire(this.directory);
     const fds: number[] = [];
     try {
       const started = Date.now();
@@ -178,7 +192,7 @@ export class JournalStore implements MessageStore {
       const allocated = await this.preallocateCurrent(fds[0] as number, recovered.fileSizes.get(seq) ?? 0);
       const writer = new GroupCommitWriter(
         this.index,
-        { directory: this.directory, segmentSize: this.segmentSize, sync: this.sync, datasync: this.datasync, spare: this.spare, logger: this.logger },
+        { directory: this.directory, segmentSize: this.segmentSize, sync: this.sync, datasync: this.datasync, spare: this.spare, fence: this.fence, logger: this.logger },
         { seq, fds, size, allocated, hasBatches: recovered.lastHasBatches },
       );
       writer.onRoll = (oldSeq, oldSize, oldAllocated) => {
@@ -201,11 +215,12 @@ export class JournalStore implements MessageStore {
         subscriptions: [...this.index.subscriptions.values()],
         messages: this.index.recoveredMessages(),
         nextId: this.index.nextId,
+        producers: this.index.producers.entries(),
       };
     } catch (e) {
       this.state = 'closed';
       await Promise.all(fds.map(closeRaw));
-      await this.lock.release();
+      await this.lock?.release();
       throw e;
     }
   }
@@ -464,6 +479,8 @@ export class JournalStore implements MessageStore {
     while (this.state === 'open') {
       const seq = this.index.nextReclaimable();
       if (seq === undefined) return;
+      // A fenced master leaves the files alone: they are the new master's now.
+      if (this.fence !== undefined && !this.fence.valid()) return;
       try {
         await unlink(join(this.directory, segmentFileName(seq))).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'ENOENT') throw e;

@@ -4,12 +4,14 @@
  *   record  = [u32 payloadLength][u32 crc32(payload)][payload]
  *   payload = [u8 kind] body
  *   kind 1 (batch)      body = [u32 opCount] op*
- *   kind 2 (checkpoint) body = [f64 nextId][u32 n] str*n [u32 m] sub*m
+ *   kind 2 (checkpoint) body = [f64 nextId][u32 n] str*n [u32 m] sub*m [u32 p] (str producer, f64 seq)*p
+ *                       (the producer list was added later: a checkpoint that ends after its subs has none)
  *   kind 3 (compaction) body = [u32 victimSeq][u8 flags: 1 = final][u32 opCount] op*   (ops: move, ack)
  *   op add              = [u8 1][f64 id][u32 n] str*n [u8 priority][f64 expiration][u32 len][bytes]
  *   op ack              = [u8 2] str(container) [f64 id]
  *   op destination-add  = [u8 3] str      op destination-remove = [u8 4] str
  *   op subscription-add = [u8 5] sub      op subscription-remove = [u8 6] str(key)
+ *   op producer         = [u8 8] str(producer) [f64 seq]
  *   op move             = [u8 7] then the layout of add: a re-add written by compaction, which
  *                         REPLACES any earlier entry for the id (a plain add keeps the first)
  *   sub                 = str(key) str(clientId) str(subscriptionName) str(destination)
@@ -22,7 +24,7 @@
  * acks and, when final, the mark that its victim segment may go, land together or not at all.
  */
 import { crc32 } from 'node:zlib';
-import type { DurableSubscriptionRecord, StoreOp } from '../api.js';
+import type { DurableSubscriptionRecord, ProducerSequence, StoreOp } from '../api.js';
 
 export const RECORD_HEADER_SIZE = 8;
 export const KIND_BATCH = 1;
@@ -38,6 +40,7 @@ const OP_DESTINATION_REMOVE = 4;
 const OP_SUBSCRIPTION_ADD = 5;
 const OP_SUBSCRIPTION_REMOVE = 6;
 export const OP_MOVE = 7;
+const OP_PRODUCER = 8;
 
 const FLAG_HAS_SELECTOR = 1;
 const FLAG_NO_LOCAL_GIVEN = 2;
@@ -51,7 +54,9 @@ export interface RecordVisitor {
   destinationRemove(name: string): void;
   subscriptionAdd(sub: DurableSubscriptionRecord): void;
   subscriptionRemove(key: string): void;
-  checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[]): void;
+  checkpoint(nextId: number, destinations: string[], subscriptions: DurableSubscriptionRecord[], producers: ProducerSequence[]): void;
+  /** The producer audit: `producer` reached sequence `seq`. */
+  producer(producer: string, seq: number): void;
   /** A compaction re-add: replaces whatever entry `id` has (or creates one). */
   move(id: number, containers: string[], priority: number, expiration: number, dataOffset: number, dataLength: number): void;
   /** The final compaction record for segment `victim`: its live adds moved, its needed effects re-stated. */
@@ -77,6 +82,8 @@ export interface CheckpointContent {
   readonly nextId: number;
   readonly destinations: Iterable<string>;
   readonly subscriptions: Iterable<DurableSubscriptionRecord>;
+  /** Least recently written first (the order recovery restores). */
+  readonly producers: Iterable<ProducerSequence>;
 }
 
 function isUint(n: unknown, max: number): boolean {
@@ -113,6 +120,8 @@ function opSize(op: StoreOp): number {
       return typeof op.sub === 'object' && op.sub !== null && typeof op.sub.key === 'string' ? 1 + subSize(op.sub) : -1;
     case 'subscription-remove':
       return typeof op.key === 'string' ? 1 + 4 + Buffer.byteLength(op.key) : -1;
+    case 'producer':
+      return typeof op.producer === 'string' && isUint(op.seq, Number.MAX_SAFE_INTEGER) ? 1 + 4 + Buffer.byteLength(op.producer) + 8 : -1;
     default:
       return -1;
   }
@@ -224,6 +233,12 @@ function encodeOps(ops: readonly StoreOp[], addCode: number, prefix: Buffer): Bu
         buf[pos++] = OP_SUBSCRIPTION_REMOVE;
         pos = writeString(buf, pos, op.key);
         break;
+      case 'producer':
+        buf[pos++] = OP_PRODUCER;
+        pos = writeString(buf, pos, op.producer);
+        buf.writeDoubleLE(op.seq, pos);
+        pos += 8;
+        break;
     }
   }
   return frame(buf);
@@ -233,9 +248,11 @@ function encodeOps(ops: readonly StoreOp[], addCode: number, prefix: Buffer): Bu
 export function encodeCheckpoint(content: CheckpointContent): Buffer {
   const destinations = [...content.destinations];
   const subscriptions = [...content.subscriptions];
-  let size = RECORD_HEADER_SIZE + 1 + 8 + 4 + 4;
+  const producers = [...content.producers];
+  let size = RECORD_HEADER_SIZE + 1 + 8 + 4 + 4 + 4;
   for (const d of destinations) size += 4 + Buffer.byteLength(d);
   for (const s of subscriptions) size += subSize(s);
+  for (const p of producers) size += 4 + Buffer.byteLength(p.producer) + 8;
   const buf = Buffer.allocUnsafe(size);
   let pos = RECORD_HEADER_SIZE;
   buf[pos++] = KIND_CHECKPOINT;
@@ -246,5 +263,12 @@ export function encodeCheckpoint(content: CheckpointContent): Buffer {
   buf.writeUInt32LE(subscriptions.length, pos);
   pos += 4;
   for (const s of subscriptions) pos = writeSub(buf, pos, s);
+  buf.writeUInt32LE(producers.length, pos);
+  pos += 4;
+  for (const p of producers) {
+    pos = writeString(buf, pos, p.producer);
+    buf.writeDoubleLE(p.seq, pos);
+    pos += 8;
+  }
   return frame(buf);
 }

@@ -3,7 +3,7 @@
  * reach the decoder only after their CRC matched, so a bounds violation here means a format bug
  * or a foreign file: decodePayload() reports it as a status string and the caller fails open().
  */
-import type { DurableSubscriptionRecord } from '../api.js';
+import type { DurableSubscriptionRecord, ProducerSequence } from '../api.js';
 import { ByteReader } from '../../util/byte-reader.js';
 import { COMPACTION_FINAL, KIND_BATCH, KIND_CHECKPOINT, KIND_COMPACTION, OP_MOVE, type RecordVisitor } from './record-codec.js';
 
@@ -78,6 +78,11 @@ function decodeBatch(c: Cursor, visitor: RecordVisitor, compaction: boolean): vo
       case 6:
         visitor.subscriptionRemove(c.str());
         break;
+      case 8: {
+        const producer = c.str();
+        visitor.producer(producer, c.f64());
+        break;
+      }
       default:
         throw new MalformedPayload(`unknown op ${op} at +${c.pos - 1}`);
     }
@@ -92,7 +97,16 @@ function decodeCheckpoint(c: Cursor, visitor: RecordVisitor): void {
   const subscriptions: DurableSubscriptionRecord[] = [];
   const subscriptionCount = c.u32();
   for (let i = 0; i < subscriptionCount; i++) subscriptions.push(c.sub());
-  visitor.checkpoint(nextId, destinations, subscriptions);
+  // Checkpoints written before the producer audit existed end here.
+  const producers: ProducerSequence[] = [];
+  if (c.pos < c.buf.length) {
+    const producerCount = c.u32();
+    for (let i = 0; i < producerCount; i++) {
+      const producer = c.str();
+      producers.push({ producer, seq: c.f64() });
+    }
+  }
+  visitor.checkpoint(nextId, destinations, subscriptions, producers);
 }
 
 /**

@@ -83,6 +83,8 @@ export class SpareSegment {
     private readonly size: number,
     private readonly sync: boolean,
     private readonly logger?: pino.Logger,
+    /** HA: false once this broker may no longer write (a fenced master leaves the directory alone). */
+    private readonly mayWrite: () => boolean = () => true,
   ) {}
 
   /** Bytes on disk, complete or being filled. */
@@ -126,6 +128,12 @@ export class SpareSegment {
     const partial = join(this.directory, SPARE_PARTIAL_NAME);
     this.filling = new Promise<void>((resolve) => {
       const finish = (err: Error | null, stopped: boolean): void => {
+        if (!this.mayWrite()) {
+          // Fenced: the names in the directory may belong to the new master's spare by now.
+          this.state = 'none';
+          this.filling = undefined;
+          return resolve();
+        }
         if (err !== null || stopped) {
           if (err !== null) this.logger?.warn({ err }, 'journal: preallocating the next segment failed; the next roll grows a new file instead');
           return unlinkQuietly(partial, () => {
@@ -144,7 +152,7 @@ export class SpareSegment {
       };
       open(partial, 'w', (openErr, fd) => {
         if (openErr !== null) return finish(openErr, false);
-        zeroFill(fd, 0, this.size, this.sync, () => this.stopping, (end) => (this.onDisk = end), (fillErr, stopped) => {
+        zeroFill(fd, 0, this.size, this.sync, () => this.stopping || !this.mayWrite(), (end) => (this.onDisk = end), (fillErr, stopped) => {
           close(fd, (closeErr) => finish(fillErr ?? closeErr, stopped));
         });
       });
@@ -156,7 +164,7 @@ export class SpareSegment {
    * spare is ready (or the rename failed): the caller then creates an empty file.
    */
   take(target: string, done: (taken: boolean) => void): void {
-    if (this.state !== 'ready') return done(false);
+    if (this.state !== 'ready' || !this.mayWrite()) return done(false);
     this.state = 'none';
     rename(join(this.directory, SPARE_SEGMENT_NAME), target, (err) => {
       this.onDisk = 0;

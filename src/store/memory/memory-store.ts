@@ -17,6 +17,8 @@ import type {
   StoreUsage,
 } from '../api.js';
 import { FerryError } from '../../errors.js';
+import { DEFAULT_MAX_PRODUCERS } from '../api.js';
+import { ProducerTable } from '../producer-table.js';
 
 interface StoredMessage {
   readonly id: number;
@@ -53,6 +55,8 @@ function isValidOp(op: StoreOp): boolean {
       return typeof op.sub === 'object' && op.sub !== null && typeof op.sub.key === 'string';
     case 'subscription-remove':
       return typeof op.key === 'string';
+    case 'producer':
+      return typeof op.producer === 'string' && isSafeId(op.seq);
     default:
       return false;
   }
@@ -68,6 +72,11 @@ export class MemoryStore implements MessageStore {
   private pending: { done: AppendDone; err: Error | undefined }[] = [];
   private drainScheduled = false;
   private drainedWaiters: (() => void)[] = [];
+  private readonly producers: ProducerTable;
+
+  constructor(options: { readonly maxProducers?: number } = {}) {
+    this.producers = new ProducerTable(options.maxProducers ?? DEFAULT_MAX_PRODUCERS);
+  }
 
   open(): Promise<RecoveredState> {
     if (this.closed) return Promise.reject(new FerryError('STORE_CLOSED', 'memory store is closed'));
@@ -84,6 +93,7 @@ export class MemoryStore implements MessageStore {
       subscriptions: [...this.subscriptions.values()],
       messages,
       nextId: this.nextId,
+      producers: this.producers.entries(),
     });
   }
 
@@ -155,6 +165,8 @@ export class MemoryStore implements MessageStore {
       case 'subscription-remove':
         this.subscriptions.delete(op.key);
         return this.dropContainer(op.key);
+      case 'producer':
+        return this.producers.note(op.producer, op.seq);
     }
   }
 
