@@ -16,9 +16,7 @@
  *   wait for our COMMIT, so a write that passed the check is committed before any takeover.
  * - Any failed transaction (fenced, connection lost, SQL error) fails its group and every later
  *   batch: the broker fences itself on a store error rather than limp on with a store whose
- *   state it no longer knows. Statements are queued on the connection together (the driver sends
- *   each as the previous completes) and checked once all have answered; nothing commits unless
- *   every one succeeded.
+ *   state it no longer knows. Nothing commits unless every statement succeeded.
  */
 import type pino from 'pino';
 import type { AppendDone, StoreOp, WriteFence } from '../api.js';
@@ -203,16 +201,22 @@ export class SqlGroupCommit {
       });
     }
     all.push(...statements);
-    const results = await Promise.allSettled(all.map((s) => conn.query(s.sql, s.params)));
-    const failed = results.find((r) => r.status === 'rejected');
-    const lockRow = check ? results[1] : undefined;
-    const fenced = lockRow !== undefined && lockRow.status === 'fulfilled' && lockRow.value.rows.length === 0;
-    if (failed !== undefined || fenced) {
-      await conn.query('ROLLBACK').catch(() => undefined);
-      if (fenced) {
-        throw new FerryError('STORE_FENCED', `the lock row ${names.lock} no longer names this broker (holder ${fence?.holder}, epoch ${fence?.epoch}) or its lease expired: the SQL store refuses writes`);
+    // One statement after the other: node-postgres deprecates queueing queries on a busy client,
+    // and a failed check must stop the transaction before any data statement runs.
+    try {
+      for (let i = 0; i < all.length; i++) {
+        const s = all[i] as Statement;
+        const r = await conn.query(s.sql, s.params);
+        if (check && i === 1 && r.rows.length === 0) {
+          throw new FerryError(
+            'STORE_FENCED',
+            `the lock row ${names.lock} no longer names this broker (holder ${fence.holder}, epoch ${fence.epoch}) or its lease expired: the SQL store refuses writes`,
+          );
+        }
       }
-      throw (failed as PromiseRejectedResult).reason;
+    } catch (e) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
     }
     await conn.query('COMMIT');
   }

@@ -48,8 +48,19 @@ export function groupStatements(dialect: SqlDialect, t: TableNames, plan: GroupP
   const p1 = dialect.param(1);
   for (const container of plan.droppedContainers) out.push({ sql: `DELETE FROM ${t.refs} WHERE container = ${p1}`, params: [container] });
   const rows = plan.rows();
-  for (const part of chunks(rows.deleteRefs, MAX_ROWS_PER_STATEMENT)) {
-    out.push({ sql: `DELETE FROM ${t.refs} WHERE (id, container) IN (${valuesList(dialect, part.length, 2)})`, params: part.flat() });
+  // By container, ids in a list: a primary-key lookup per id in both databases (a row-value
+  // `(id, container) IN (...)` list made PostgreSQL scan the table).
+  const byContainer = new Map<string, number[]>();
+  for (const [id, container] of rows.deleteRefs) {
+    const ids = byContainer.get(container);
+    if (ids === undefined) byContainer.set(container, [id]);
+    else ids.push(id);
+  }
+  for (const [container, ids] of byContainer) {
+    for (const part of chunks(ids, MAX_IDS_PER_STATEMENT)) {
+      const { where, params } = dialect.idList('id', part, 2);
+      out.push({ sql: `DELETE FROM ${t.refs} WHERE container = ${p1} AND ${where}`, params: [container, ...params] });
+    }
   }
   out.push(...deleteIds(dialect, t.messages, rows.deleteMessages));
   // Message inserts: chunked by rows and by data bytes (one big message is a statement of its own).
