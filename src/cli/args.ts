@@ -24,6 +24,8 @@ export type Command = (typeof COMMANDS)[number];
 export interface CliOptions {
   readonly config?: string | undefined;
   readonly data?: string | undefined;
+  /** `--listen URI` (repeatable): replaces the config's listeners. */
+  readonly listen?: readonly string[] | undefined;
 }
 
 export type ParsedCommandLine =
@@ -35,14 +37,21 @@ export type ParsedCommandLine =
 export const USAGE = `Usage: ferrymq <command> [options]
 
 Commands:
-  start [--config FILE] [--data DIR]    run the broker in the foreground (SIGTERM/SIGINT stop it)
-  stop [--config FILE] [--data DIR]     ask the running broker to stop; wait up to 10 s
-  status [--config FILE] [--data DIR]   print "running (pid N)" (exit 0) or "not running" (exit 3)
-  check-config FILE                     validate FILE and print "FILE: OK" or every problem (exit 78)
+  start [--config FILE] [--data DIR] [--listen URI]...
+                        run the broker in the foreground (SIGTERM/SIGINT stop it); in standby
+                        while another broker holds the data directory's (or database's) lock
+  stop [--config FILE] [--data DIR] [--listen URI]...
+                        stop the broker(s) started with these listeners; wait up to 10 s
+  status [--config FILE] [--data DIR] [--listen URI]...
+                        role of the broker started with these listeners (exit 0) or "not running"
+                        (exit 3), and every other broker on the data directory
+  check-config FILE     validate FILE and print "FILE: OK" or every problem (exit 78)
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
   -d, --data DIR      data directory; overrides broker.dataDirectory and FERRYMQ_DATA
+  -l, --listen URI    listener URI (repeatable); replaces the config's listeners, e.g.
+                      --listen stomp://0.0.0.0:61623 for a second broker on the same data directory
   -h, --help          show this help
   -V, --version       print the version
 
@@ -60,6 +69,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       options: {
         config: { type: 'string', short: 'c' },
         data: { type: 'string', short: 'd' },
+        listen: { type: 'string', short: 'l', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -76,7 +86,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     return { kind: 'usage-error', message: `unknown command "${name}" (expected ${COMMANDS.join(', ')})` };
   }
   const command = name as Command;
-  const options: CliOptions = { config: values.config, data: values.data };
+  const options: CliOptions = { config: values.config, data: values.data, listen: values.listen };
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };

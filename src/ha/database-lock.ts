@@ -25,26 +25,13 @@ import { hostname } from 'node:os';
 import type pino from 'pino';
 import type { StoreConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
-import { abortError, connectWithRetry, dialectFor, parseStoreUrl, safeMessage } from '../store/sql/connect.js';
+import { connectWithRetry, dialectFor, parseStoreUrl, safeMessage } from '../store/sql/connect.js';
 import type { DbTarget, SqlConnection, SqlDialect } from '../store/sql/dialect.js';
 import { bind, num, str } from '../store/sql/dialect.js';
 import { ensureLockTable, tableNames } from '../store/sql/schema.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 import type { Lease, LockHolder, LockOptions, MasterLock } from './api.js';
-import { DatabaseLease, type LeaseStorage } from './database-lease.js';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+import { RenewingLease, type LeaseStorage } from './renewing-lease.js';
 
 export class DatabaseLock implements MasterLock {
   readonly description: string;
@@ -55,7 +42,7 @@ export class DatabaseLock implements MasterLock {
   private readonly logger: pino.Logger;
   private conn: SqlConnection | undefined;
   private hasSessionLock = false;
-  private lease: DatabaseLease | undefined;
+  private lease: RenewingLease | undefined;
   private closed = false;
 
   constructor(
@@ -80,19 +67,20 @@ export class DatabaseLock implements MasterLock {
     if (this.closed) throw new FerryError('STORE_CLOSED', 'database lock is closed');
     let reported: string | undefined;
     for (;;) {
-      if (signal.aborted) throw abortError();
+      signal.throwIfAborted();
       try {
         const conn = await this.connection(signal);
         if (!this.hasSessionLock) this.hasSessionLock = await this.trySessionLock(conn);
         const startedAt = performance.now();
         const epoch = await this.tryTake(conn);
         if (epoch !== undefined) {
+          const storage = this.leaseStorage(epoch);
           if (signal.aborted) {
-            await this.storage.release(this.options.id, epoch).catch(() => undefined);
-            throw abortError();
+            await storage.release().catch(() => undefined);
+            signal.throwIfAborted();
           }
           this.logger.info({ epoch, sessionLock: this.hasSessionLock }, `master lock taken (${this.description})`);
-          this.lease = new DatabaseLease(this.options.id, epoch, startedAt, this.options, this.storage, this.logger);
+          this.lease = new RenewingLease(this.options.id, epoch, this.options, storage, startedAt, this.logger);
           return this.lease;
         }
         const holder = await this.read(conn);
@@ -101,11 +89,11 @@ export class DatabaseLock implements MasterLock {
           onWaiting?.(holder);
         }
       } catch (e) {
-        if ((e as Error).name === 'AbortError' || (e instanceof FerryError && e.code === 'STORE_UNAVAILABLE')) throw e;
+        if (signal.aborted || (e instanceof FerryError && e.code === 'STORE_UNAVAILABLE')) throw e;
         this.logger.warn({ err: safeMessage(e, this.target) }, 'database lock: check failed; retrying');
         await this.dropConnection();
       }
-      await sleep(this.options.retryInterval, signal);
+      await abortableSleep(this.options.retryInterval, signal);
     }
   }
 
@@ -195,33 +183,41 @@ export class DatabaseLock implements MasterLock {
     };
   }
 
-  /** The statements a held lease runs, on this lock's connection. */
-  private readonly storage: LeaseStorage = {
-    renew: async (holder, epoch) => {
-      const conn = this.conn;
-      if (conn === undefined) throw new Error('no database connection');
-      // A holder that took the row by expiry picks the session lock up as soon as it is free.
-      if (!this.hasSessionLock) this.hasSessionLock = await this.trySessionLock(conn);
-      const s = bind(
-        this.dialect,
-        `UPDATE ${this.table} SET expires_at = ${this.dialect.nowPlusMs(':lease')}, session_locked = :s WHERE id = 1 AND holder = :me AND epoch = :epoch AND released = 0`,
-        { lease: this.options.lease, s: this.hasSessionLock ? 1 : 0, me: holder, epoch },
-      );
-      return (await conn.query(s.sql, s.params)).rowCount === 1;
-    },
-    release: async (holder, epoch) => {
-      const conn = this.conn;
-      if (conn === undefined) return;
-      const s = bind(this.dialect, `UPDATE ${this.table} SET released = 1, expires_at = ${this.dialect.now} WHERE id = 1 AND holder = :me AND epoch = :epoch`, { me: holder, epoch });
-      await conn.query(s.sql, s.params);
-      await this.storage.dropSessionLock();
-      this.logger.info({ epoch }, 'master lock released');
-    },
-    dropSessionLock: async () => {
-      const conn = this.conn;
-      if (conn === undefined || !this.hasSessionLock) return;
-      this.hasSessionLock = false;
-      await conn.query(this.dialect.releaseSessionLock, [this.sessionKey]);
-    },
-  };
+  /** The statements a lease taken with `epoch` runs, on this lock's connection. */
+  private leaseStorage(epoch: number): LeaseStorage {
+    const me = this.options.id;
+    return {
+      renew: async () => {
+        const conn = this.conn;
+        if (conn === undefined) throw new Error('no database connection');
+        // A holder that took the row by expiry picks the session lock up as soon as it is free.
+        if (!this.hasSessionLock) this.hasSessionLock = await this.trySessionLock(conn);
+        const s = bind(
+          this.dialect,
+          `UPDATE ${this.table} SET expires_at = ${this.dialect.nowPlusMs(':lease')}, session_locked = :s WHERE id = 1 AND holder = :me AND epoch = :epoch AND released = 0`,
+          { lease: this.options.lease, s: this.hasSessionLock ? 1 : 0, me, epoch },
+        );
+        return (await conn.query(s.sql, s.params)).rowCount === 1;
+      },
+      release: async () => {
+        const conn = this.conn;
+        if (conn === undefined) return;
+        const s = bind(this.dialect, `UPDATE ${this.table} SET released = 1, expires_at = ${this.dialect.now} WHERE id = 1 AND holder = :me AND epoch = :epoch`, { me, epoch });
+        await conn.query(s.sql, s.params);
+        this.logger.info({ epoch }, 'master lock released');
+      },
+      // Lost or released: give the session lock back, so a standby may take over at once.
+      ended: () => {
+        this.lease = undefined;
+        void this.dropSessionLock().catch(() => undefined);
+      },
+    };
+  }
+
+  private async dropSessionLock(): Promise<void> {
+    const conn = this.conn;
+    if (conn === undefined || !this.hasSessionLock) return;
+    this.hasSessionLock = false;
+    await conn.query(this.dialect.releaseSessionLock, [this.sessionKey]);
+  }
 }
