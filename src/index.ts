@@ -22,6 +22,7 @@ import type { BoundListener } from './transport/api.js';
 export type { FerryConfig } from './config/types.js';
 export { defaultConfig, loadConfigFile, configFromObject } from './config/load.js';
 export { FerryError, ErrorCodes } from './errors.js';
+export * from './client/index.js';
 
 export interface RunningBroker {
   readonly config: FerryConfig;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { freePort } from '../helpers/free-port.js';
 import { runCli, startCli } from './cli-process.js';
 
 let dir: string;
@@ -15,16 +15,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A port that was free a moment ago: `status` must connect to a known port, so port 0 will not do. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  await new Promise((resolve) => server.close(resolve));
-  return address.port;
-}
 
 async function writeConfig(name: string, port: number): Promise<{ config: string; data: string }> {
   const data = join(dir, name, 'data');
