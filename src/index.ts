@@ -90,6 +90,7 @@ export async function createBroker(config: FerryConfig, options: CreateBrokerOpt
     policies: config.policies,
     limits,
     tempStore,
+    producerAudit: config.store.producerAudit,
   });
   await core.start();
   const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));

@@ -19,6 +19,7 @@ import { Resources, type ResourceLimits } from './usage/resources.js';
 import { PolicyMap } from './policies/policy-map.js';
 import { deadLetter } from './policies/dead-letter.js';
 import { SCHEDULER_CONTAINER, ScheduledJobs, type ScheduledJobInfo, type ScheduledJobsHooks } from './scheduler/scheduled-jobs.js';
+import { ProducerAudit } from './audit/producer-audit.js';
 import type { DestinationPolicy } from '../config/types.js';
 
 export interface BrokerOptions {
@@ -32,7 +33,12 @@ export interface BrokerOptions {
   readonly limits?: { readonly memory: number; readonly store: number; readonly temp: number } | undefined;
   /** Where non-persistent messages spill over the memory limit; absent = they stay in memory. */
   readonly tempStore?: MessageStore | undefined;
+  /** Producers the duplicate-suppression audit remembers (0 = off; absent = 10,000). */
+  readonly producerAudit?: number | undefined;
 }
+
+/** The audit size when the embedder gives none (config default store.producerAudit). */
+const DEFAULT_PRODUCER_AUDIT = 10_000;
 
 /** How often queues nobody consumes from are swept for expired messages. */
 const EXPIRY_SWEEP_MS = 30_000;
@@ -100,6 +106,12 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   /** Messages held for scheduled delivery (AMQ_SCHEDULED_*). */
   readonly scheduled: ScheduledJobs;
   private scheduledIds = 0;
+  /** Duplicate suppression for resent messages (see audit/producer-audit.ts). */
+  readonly audit: ProducerAudit;
+  /** Store appends issued and completed, and who waits for all appends issued so far (afterWrites). */
+  private appendsIssued = 0;
+  private appendsDone = 0;
+  private writeWaiters: Array<{ readonly upTo: number; readonly done: Done }> = [];
 
   constructor(opts: BrokerOptions) {
     this.brokerName = opts.name;
@@ -119,6 +131,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       (m, queue) => this.physicalCopy(m, queue.container, queue),
     );
     this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
+    this.audit = new ProducerAudit(opts.producerAudit ?? DEFAULT_PRODUCER_AUDIT);
   }
 
   /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
@@ -127,6 +140,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     const state = await this.store.open();
     if (this.tempStore) await this.tempStore.open();
     this.seq = Math.max(this.seq, state.nextId);
+    this.audit.restore(state.producers);
     for (const d of state.destinations) {
       if (d.startsWith('queue://')) this.ensureQueue(d.slice(8), false);
       else if (d.startsWith('topic://')) this.ensureTopic('topic', d.slice(8));
@@ -243,10 +257,36 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       for (const w of waiters) w();
       return;
     }
-    this.store.append(ops, (err) => {
+    this.storeAppend(ops, (err) => {
       const fe = err ? this.storeError(err) : undefined;
       for (const w of waiters) w(fe);
     });
+  }
+
+  /** Every store append goes through here, so afterWrites() knows what is still in flight. */
+  private storeAppend(ops: StoreOp[], done: (err?: Error) => void): void {
+    this.appendsIssued++;
+    this.store.append(ops, (err) => {
+      this.appendsDone++;
+      done(err);
+      if (this.writeWaiters.length > 0 && (this.writeWaiters[0] as { upTo: number }).upTo <= this.appendsDone) {
+        const ready = this.writeWaiters.filter((w) => w.upTo <= this.appendsDone);
+        this.writeWaiters = this.writeWaiters.filter((w) => w.upTo > this.appendsDone);
+        for (const w of ready) w.done(err ? this.storeError(err) : undefined);
+      }
+    });
+  }
+
+  /**
+   * Calls `done` once every store append issued so far has completed (the store completes appends
+   * in order): a duplicate send is answered only when what it duplicates is safe.
+   */
+  afterWrites(done: Done): void {
+    if (this.appendsDone === this.appendsIssued) {
+      process.nextTick(done);
+      return;
+    }
+    this.writeWaiters.push({ upTo: this.appendsIssued, done });
   }
 
   /** Appends ops after any acks recorded earlier (keeps the store's view in event order). */
@@ -260,7 +300,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       ackWaiters = this.ackWaiters;
       this.ackWaiters = [];
     }
-    this.store.append(ops, (err) => {
+    this.storeAppend(ops, (err) => {
       const fe = err ? this.storeError(err) : undefined;
       if (ackWaiters) for (const w of ackWaiters) w(fe);
       done(fe);

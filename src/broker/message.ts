@@ -60,6 +60,12 @@ export interface Message {
   /** Login of the producer (JMSXUserID), when known. */
   userId?: string | undefined;
   /**
+   * Producer audit (duplicate suppression, see broker/audit): the sending producer's id and this
+   * message's sequence number among its sends. A resend with the same pair is not stored twice.
+   * Not stored with the message and never sent to consumers.
+   */
+  producer?: { readonly id: string; readonly seq: number } | undefined;
+  /**
    * Scratch space for a protocol head to cache this message's encoded form across deliveries
    * (fan-out, redelivery). Never stored, never compared; a copy of the message must not keep it.
    */

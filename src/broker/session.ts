@@ -90,14 +90,38 @@ export class Session implements BrokerSession, ConsumerOwner {
       t.sends.push(message);
       return done();
     }
-    this.broker.admit(message, () => this.sendNow(message, done), done);
+    const p = message.producer;
+    if (p === undefined || !this.broker.audit.enabled) {
+      this.broker.admit(message, () => this.sendNow(message, done), done);
+      return;
+    }
+    // A resend after a failover or a cut connection: answer it without storing it twice.
+    const audit = this.broker.audit;
+    switch (audit.check(p.id, p.seq)) {
+      case 'duplicate':
+        return this.broker.afterWrites(done);
+      case 'in-flight':
+        return audit.waitFor(p.id, p.seq, (err) => done(err as FerryError | undefined));
+      case 'new': {
+        audit.begin(p.id, p.seq);
+        const finish: Done = (err) => {
+          audit.end(p.id, p.seq, err);
+          done(err);
+        };
+        this.broker.admit(message, () => this.sendNow(message, finish), finish);
+      }
+    }
   }
 
   private sendNow(message: Message, done: Done): void {
     const targets = this.broker.route(message);
     if (targets instanceof FerryError) return done(targets);
     const sends: RoutedSend[] = [{ message, seq: this.broker.nextSeq(), targets }];
-    this.broker.commitSends(sends, [], () => this.broker.deliverSends(sends), done);
+    // The audit entry goes in the same batch as the message: after a crash or failover both or
+    // neither are there. Only when something is stored: a non-persistent send's audit lives in memory.
+    const p = message.producer;
+    const extra: StoreOp[] = p !== undefined && this.broker.audit.enabled && targets.some((t) => t.stored) ? [{ op: 'producer', producer: p.id, seq: p.seq }] : [];
+    this.broker.commitSends(sends, extra, () => this.broker.deliverSends(sends), done);
   }
 
   subscribe(spec: SubscribeSpec, sink: DeliverySink, durable?: Done): FerryError | undefined {

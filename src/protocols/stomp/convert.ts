@@ -9,11 +9,20 @@ import { escapeHeader } from './codec/escape.js';
 import type { HeaderEscaping } from './codec/frame.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, typedValueToString, type Destination, type Message, type TypedValue } from '../../broker/message.js';
 
+/**
+ * Producer audit headers (FerryMQ's failover client sends them on every persistent SEND): a resend
+ * with the same pair is acknowledged but not stored twice. Any STOMP client may use them.
+ */
+export const PRODUCER_ID_HEADER = 'ferrymq.producerId';
+export const PRODUCER_SEQ_HEADER = 'ferrymq.producerSeq';
+/** Longest producer id accepted (ids are kept in memory and in the store's audit). */
+const MAX_PRODUCER_ID_LENGTH = 256;
+
 /** Headers with a meaning of their own on SEND: never copied into message properties. */
 const SEND_RESERVED = new Set([
   'destination', 'transaction', 'receipt', 'content-length', 'content-type', 'persistent', 'priority', 'expires',
   'correlation-id', 'reply-to', 'type', 'JMSXGroupID', 'JMSXGroupSeq', 'message-id', 'timestamp', 'subscription', 'ack',
-  'redelivered', 'login', 'passcode',
+  'redelivered', 'login', 'passcode', PRODUCER_ID_HEADER, PRODUCER_SEQ_HEADER,
 ]);
 
 /** Turns a temp destination's local name into the physical one (owned by the connection). */
@@ -116,6 +125,8 @@ export function messageFromSend(
     if (SEND_RESERVED.has(k)) continue;
     (properties ??= new Map()).set(k, { type: 'string', value: v });
   }
+  const producer = producerOf(headers);
+  if (producer instanceof FerryError) return producer;
   const groupId = headers.get('JMSXGroupID');
   return {
     messageId,
@@ -135,7 +146,23 @@ export function messageFromSend(
     // ActiveMQ: a SEND with content-length is a BytesMessage, without one a TextMessage.
     bodyType: headers.has('content-length') ? 'bytes' : 'text',
     body: ownBody(body),
+    producer,
   };
+}
+
+/** The producer audit pair of a SEND, when it carries one (both headers, or neither). */
+function producerOf(headers: Map<string, string>): { id: string; seq: number } | FerryError | undefined {
+  const id = headers.get(PRODUCER_ID_HEADER);
+  const seqText = headers.get(PRODUCER_SEQ_HEADER);
+  if (id === undefined && seqText === undefined) return undefined;
+  const seq = Number(seqText);
+  if (id === undefined || id === '' || id.length > MAX_PRODUCER_ID_LENGTH || seqText === undefined || !Number.isSafeInteger(seq) || seq < 1) {
+    return new FerryError(
+      ErrorCodes.PROTOCOL_ERROR,
+      `${PRODUCER_ID_HEADER} (1..${MAX_PRODUCER_ID_LENGTH} characters) and ${PRODUCER_SEQ_HEADER} (an integer >= 1) go together`,
+    );
+  }
+  return { id, seq };
 }
 
 /**
