@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { clientOptionsGiven, parseClientCommand, type ClientCommandOptions } from './client-args.js';
 
 export const ExitCode = {
   OK: 0,
@@ -18,7 +19,7 @@ export const ExitCode = {
   CONFIG: 78,
 } as const;
 
-export const COMMANDS = ['start', 'stop', 'status', 'check-config'] as const;
+export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -30,7 +31,7 @@ export type ParsedCommandLine =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'usage-error'; readonly message: string }
-  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string };
+  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions };
 
 export const USAGE = `Usage: ferrymq <command> [options]
 
@@ -39,10 +40,16 @@ Commands:
   stop [--config FILE] [--data DIR]     ask the running broker to stop; wait up to 10 s
   status [--config FILE] [--data DIR]   print "running (pid N)" (exit 0) or "not running" (exit 3)
   check-config FILE                     validate FILE and print "FILE: OK" or every problem (exit 78)
+  send [--uri URI] DESTINATION [--count N] [--persistent] [--body TEXT | --file PATH] [--lines] [--header K=V ...]
+                                        send messages; the body comes from --body, --file or stdin
+  consume [--uri URI] DESTINATION [--count N] [--json] [--ack auto|client] [--selector S] [--timeout MS]
+                                        print messages one per line (or as JSON) and ack them
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
   -d, --data DIR      data directory; overrides broker.dataDirectory and FERRYMQ_DATA
+  --uri URI           send/consume: broker or failover URI (default stomp://localhost:61613),
+                      e.g. failover:(stomp://a:61613,stomp://b:61613)?randomize=false
   -h, --help          show this help
   -V, --version       print the version
 
@@ -62,6 +69,18 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         data: { type: 'string', short: 'd' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        // send and consume (checked in client-args.ts)
+        uri: { type: 'string' },
+        count: { type: 'string' },
+        persistent: { type: 'boolean' },
+        body: { type: 'string' },
+        file: { type: 'string' },
+        lines: { type: 'boolean' },
+        header: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        ack: { type: 'string' },
+        selector: { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
   } catch (e) {
@@ -77,6 +96,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const command = name as Command;
   const options: CliOptions = { config: values.config, data: values.data };
+  if (command === 'send' || command === 'consume') {
+    const client = parseClientCommand(command, values, rest);
+    if (typeof client === 'string') return { kind: 'usage-error', message: client };
+    return { kind: 'command', command, options, client };
+  }
+  const clientOnly = clientOptionsGiven(values);
+  if (clientOnly.length > 0) return { kind: 'usage-error', message: `${clientOnly[0]} is an option of send and consume, not ${command}` };
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };
