@@ -10,7 +10,7 @@
  */
 import { DEFAULT_STOMP_PORT } from '../config/defaults.js';
 import { ErrorCodes, FerryError } from '../errors.js';
-import { parseHost, unbracketedIpv6 } from '../util/host.js';
+import { decodeComponent, parseHost, unbracketedIpv6 } from '../util/uri-parts.js';
 
 /** One broker to connect to. */
 export interface BrokerAddress {
@@ -176,9 +176,9 @@ function parseSingle(uri: string, defaults: Credentials): BrokerAddress | string
   const creds: Credentials = {};
   if (userInfo !== undefined) {
     const colon = userInfo.indexOf(':');
-    const login = decode(colon < 0 ? userInfo : userInfo.slice(0, colon));
+    const login = decodeComponent(colon < 0 ? userInfo : userInfo.slice(0, colon));
     const rawPasscode = colon < 0 ? undefined : userInfo.slice(colon + 1);
-    const passcode = rawPasscode === undefined ? undefined : decode(rawPasscode);
+    const passcode = rawPasscode === undefined ? undefined : decodeComponent(rawPasscode);
     if (login === undefined || (rawPasscode !== undefined && passcode === undefined)) return 'the user info has a malformed %-escape';
     creds.login = login;
     if (passcode !== undefined) creds.passcode = passcode;
@@ -264,8 +264,8 @@ function splitQuery(query: string): Array<[string, string] | string> {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
-    const value = decode(eq < 0 ? '' : pair.slice(eq + 1));
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1));
     if (name === undefined || value === undefined) {
       out.push(`option "${redact(pair)}" has a malformed %-escape`);
       break;
@@ -277,12 +277,4 @@ function splitQuery(query: string): Array<[string, string] | string> {
     out.push([name, value]);
   }
   return out;
-}
-
-function decode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,7 @@ import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from
 import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT } from '../config/schema.js';
 import { formatSize, parseSize } from '../config/schema-dsl.js';
 import type { ListenerConfig, StompConfig } from '../config/types.js';
-import { parseHost, unbracketedIpv6 } from '../util/host.js';
+import { decodeComponent, parseHost, unbracketedIpv6 } from '../util/uri-parts.js';
 
 /** Scheme as written -> the listener it creates. `stomp+nio` is ActiveMQ's NIO STOMP connector. */
 const SCHEMES: Readonly<Record<string, { scheme: ListenerConfig['scheme']; defaultPort: number }>> = {
@@ -109,8 +109,8 @@ function applyOptions(query: string, limits: Limits): string | undefined {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
-    const value = decode(eq < 0 ? '' : pair.slice(eq + 1));
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1));
     if (name === undefined || value === undefined) return `option "${pair}" has a malformed %-escape`;
     if (!(OPTIONS as readonly string[]).includes(name)) {
       const near = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
@@ -126,14 +126,6 @@ function applyOptions(query: string, limits: Limits): string | undefined {
     if (error !== undefined) return error;
   }
   return undefined;
-}
-
-function decode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function applyOption(canonical: string, name: string, value: string, limits: Limits): string | undefined {

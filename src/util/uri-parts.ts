@@ -1,6 +1,6 @@
 /**
- * Host part of an ActiveMQ-style URI (`stomp://HOST:port`), shared by listener URIs and client
- * URIs so both accept and reject exactly the same hosts with the same messages.
+ * Pieces of ActiveMQ-style URIs (`stomp://HOST:port?name=value`) shared by listener URIs and
+ * client URIs, so both accept and reject exactly the same hosts and escapes with the same messages.
  */
 import { isIP } from 'node:net';
 
@@ -29,4 +29,13 @@ export function parseHost(raw: string, missing: string): { value: string; error?
 export function unbracketedIpv6(authority: string, examplePort: number): string | undefined {
   if (authority.startsWith('[') || authority.split(':').length <= 2) return undefined;
   return `IPv6 addresses go in brackets: "${authority}" should be written [host]:port, e.g. [::1]:${examplePort}`;
+}
+
+/** A %-escaped URI component, or undefined for a malformed escape (decodeURIComponent throws). */
+export function decodeComponent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
