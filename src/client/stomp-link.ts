@@ -9,12 +9,15 @@
  * so this is the only way to notice it.
  */
 import { connect, type Socket } from 'node:net';
-import { ErrorCodes, FerryError } from '../errors.js';
+import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
 import { StompDecoder } from '../protocols/stomp/codec/decoder.js';
 import { encodeFrameChunks, HEARTBEAT } from '../protocols/stomp/codec/encoder.js';
 import type { StompFrame, StompLimits } from '../protocols/stomp/codec/frame.js';
 import type { BrokerAddress } from './failover-uri.js';
-import { brokerError } from './broker-error.js';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+/** `CODE: ` at the start of a FerryMQ ERROR body (the STOMP head's fail() writes it). */
+const CODE_PREFIX = /^([A-Z][A-Z0-9_]*): /;
 
 /** Silence for this many expected heart-beat intervals means the broker is gone (as the broker's own grace). */
 export const DEAD_PEER_FACTOR = 2;
@@ -201,4 +204,16 @@ export class StompLink {
 
 function protocolError(message: string): FerryError {
   return new FerryError(ErrorCodes.PROTOCOL_ERROR, message);
+}
+
+/**
+ * A STOMP ERROR frame as a FerryError; `context` says what failed ("SEND to /queue/a refused by
+ * ..."). A FerryMQ broker's code is kept so the application can tell RESOURCE_LIMIT from
+ * INVALID_DESTINATION; any other broker's ERROR is CLIENT_BROKER_ERROR.
+ */
+export function brokerError(frame: StompFrame, context: string): FerryError {
+  const message = frame.headers.get('message') ?? frame.body.toString('utf8').trim();
+  const prefix = CODE_PREFIX.exec(frame.body.toString('latin1', 0, 64))?.[1];
+  const code: ErrorCode = prefix !== undefined && KNOWN_CODES.has(prefix) ? (prefix as ErrorCode) : ErrorCodes.CLIENT_BROKER_ERROR;
+  return new FerryError(code, `${context}: ${message}`);
 }
