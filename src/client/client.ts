@@ -2,6 +2,8 @@
  * FerryClient: FerryMQ's own STOMP 1.2 client with ActiveMQ failover semantics.
  *
  *   const c = await FerryClient.connect('failover:(stomp://a:61613,stomp://b:61613)?randomize=false');
+ *   // or, to hear about the first connection's retries too:
+ *   const c = new FerryClient(uri, options); c.on('reconnecting', ...); await c.open();
  *   await c.send('/queue/orders', 'hello', { persistent: true });
  *   const sub = await c.subscribe('/queue/orders', (m) => { handle(m.text); m.ack(); }, { ack: 'client-individual' });
  *   await c.close();
@@ -30,8 +32,8 @@ export type ClientEvents = {
   connected: [uri: string];
   /** The connection was lost; reconnecting follows on failover URIs. */
   disconnected: [reason: FerryError];
-  /** A reconnect pass is about to start after `delay` ms. */
-  reconnecting: [attempt: number, delay: number];
+  /** A (re)connect pass is about to start after `delay` ms; `lastError` says why the last attempt failed. */
+  reconnecting: [attempt: number, delay: number, lastError: FerryError | undefined];
   /** The client is done: closed by the application (no reason) or gave up reconnecting. */
   closed: [reason: FerryError | undefined];
 };
@@ -65,17 +67,30 @@ export class FerryClient extends EventEmitter<ClientEvents> {
   private readonly subs = new Map<string, ActiveSubscription>();
   private readonly schedule: ReconnectSchedule;
   private closing: Promise<void> | undefined;
+  private opening: Promise<void> | undefined;
+  /** Aborts a connection attempt in progress when the client closes. */
+  private readonly abort = new AbortController();
+  /** The parsed URI: brokers and failover options. */
+  readonly target: ClientUri;
+  private readonly opts: ResolvedOptions;
   private readonly subHost: SubscriptionHost;
   private readonly txHost: TransactionHost;
 
-  private constructor(
-    readonly uri: ClientUri,
-    private readonly opts: ResolvedOptions,
+  /**
+   * A client for `uri` (see docs/client.md for the forms and options), not connected yet: call
+   * open(). Throws CLIENT_INVALID_URI for a URI it cannot use.
+   */
+  constructor(
+    private readonly uriText: string,
+    options: ClientOptions = {},
   ) {
     super();
-    this.schedule = new ReconnectSchedule(uri);
-    this.outbox = new Outbox(uri.options.timeout);
-    this.waiters = new Waiters(uri.options.timeout);
+    this.target = parseClientUri(uriText);
+    this.opts = resolveOptions(options);
+    this.schedule = new ReconnectSchedule(this.target);
+    this.outbox = new Outbox(this.target.options.timeout);
+    this.waiters = new Waiters(this.target.options.timeout);
+    const opts = this.opts;
     const epoch = (): number => (this.link !== undefined ? this.connections : 0);
     this.subHost = {
       get epoch() {
@@ -96,19 +111,31 @@ export class FerryClient extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Connects to the broker(s) of `uri` (see docs/client.md for the forms and options). Resolves
-   * once a broker accepted; rejects with CLIENT_INVALID_URI or CLIENT_CONNECT_FAILED.
+   * A connected client: `new FerryClient(uri, options)` then open(). Rejects with
+   * CLIENT_INVALID_URI or CLIENT_CONNECT_FAILED.
    */
   static async connect(uri: string, options: ClientOptions = {}): Promise<FerryClient> {
-    const client = new FerryClient(parseClientUri(uri), resolveOptions(options));
-    const { link, lastError } = await client.establish(true);
-    if (link === undefined) {
-      client.state = 'closed';
-      const why = lastError ? `: ${lastError.message}` : '';
-      throw new FerryError(ErrorCodes.CLIENT_CONNECT_FAILED, `cannot connect to ${redact(uri)}${why}`, { cause: lastError });
-    }
-    client.linkUp(link);
+    const client = new FerryClient(uri, options);
+    await client.open();
     return client;
+  }
+
+  /**
+   * Connects: tries the brokers as the URI says (startupMaxReconnectAttempts more passes after
+   * the first; -1: until one answers). Resolves once a broker accepted; rejects with
+   * CLIENT_CONNECT_FAILED, or CLIENT_CLOSED when close() came first. Calling it again returns the
+   * same promise.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.establish(true).then(({ link, lastError }) => {
+      if (link !== undefined) return this.linkUp(link);
+      const closed = this.state === 'closing' || this.state === 'closed';
+      this.state = 'closed';
+      if (closed) throw this.closedError();
+      const why = lastError ? `: ${lastError.message}` : '';
+      throw new FerryError(ErrorCodes.CLIENT_CONNECT_FAILED, `cannot connect to ${redact(this.uriText)}${why}`, { cause: lastError });
+    });
+    return this.opening;
   }
 
   /** The broker currently connected to (`stomp://host:port`), undefined while disconnected. */
@@ -181,6 +208,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = 'closing';
+      this.abort.abort();
       this.waiters.wakeSleeper();
       const link = this.link;
       if (link !== undefined) {
@@ -200,16 +228,18 @@ export class FerryClient extends EventEmitter<ClientEvents> {
     let lastError: FerryError | undefined;
     let step = first ? { attempt: 0, delay: 0 } : this.schedule.next();
     while (step !== undefined) {
-      if (step.attempt > 0) this.emit('reconnecting', step.attempt, step.delay);
+      if (step.attempt > 0) this.emit('reconnecting', step.attempt, step.delay, lastError);
       if (step.delay > 0) await this.waiters.sleep(step.delay);
       for (const broker of this.schedule.order(lastFailed)) {
         if (this.state === 'closing' || this.state === 'closed') return { lastError };
         const holder: { link?: StompLink } = {};
         try {
-          holder.link = await StompLink.open(broker, this.opts, {
-            frame: (f) => this.onFrame(f),
-            closed: (reason) => this.linkDown(holder.link, reason),
-          });
+          holder.link = await StompLink.open(
+            broker,
+            this.opts,
+            { frame: (f) => this.onFrame(f), closed: (reason) => this.linkDown(holder.link, reason) },
+            this.abort.signal,
+          );
           return { link: holder.link };
         } catch (e) {
           lastError = e instanceof FerryError ? e : new FerryError(ErrorCodes.CLIENT_CONNECT_FAILED, String(e), { cause: e });
@@ -249,9 +279,9 @@ export class FerryClient extends EventEmitter<ClientEvents> {
     this.opts.logger?.warn({ broker: link.address.uri, err: reason.message }, 'connection lost');
     this.emit('disconnected', reason);
     this.outbox.disconnected();
-    const o = this.uri.options;
-    if (!this.uri.failover || o.maxReconnectAttempts === 0) {
-      const why = this.uri.failover ? 'maxReconnectAttempts=0' : 'a plain URI does not reconnect; use failover:(...) for that';
+    const o = this.target.options;
+    if (!this.target.failover || o.maxReconnectAttempts === 0) {
+      const why = this.target.failover ? 'maxReconnectAttempts=0' : 'a plain URI does not reconnect; use failover:(...) for that';
       const err = new FerryError(ErrorCodes.CLIENT_DISCONNECTED, `${reason.message} (${why})`, { cause: reason });
       this.finish(err, err);
       return;

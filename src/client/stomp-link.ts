@@ -56,9 +56,13 @@ export class StompLink {
     private readonly decoder: StompDecoder,
   ) {}
 
-  /** Opens a connection and CONNECTs; rejects with the reason this broker cannot be used now. */
-  static open(address: BrokerAddress, opts: LinkOptions, handlers: LinkHandlers): Promise<StompLink> {
+  /**
+   * Opens a connection and CONNECTs; rejects with the reason this broker cannot be used now, or
+   * CLIENT_CLOSED once `signal` aborts.
+   */
+  static open(address: BrokerAddress, opts: LinkOptions, handlers: LinkHandlers, signal?: AbortSignal): Promise<StompLink> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) return reject(new FerryError(ErrorCodes.CLIENT_CLOSED, 'the client is closed'));
       const socket = connect({ host: address.host, port: address.port });
       socket.setNoDelay(true);
       const link = new StompLink(address, socket, new StompDecoder(opts.limits));
@@ -67,6 +71,7 @@ export class StompLink {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.destroy();
         reject(err);
       };
@@ -74,6 +79,8 @@ export class StompLink {
         () => fail(new FerryError(ErrorCodes.CLIENT_TIMEOUT, `${address.uri} did not answer CONNECT within ${opts.connectTimeout} ms`)),
         opts.connectTimeout,
       );
+      const onAbort = (): void => fail(new FerryError(ErrorCodes.CLIENT_CLOSED, 'the client is closed'));
+      signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => link.writeConnect(opts));
       socket.on('error', (err) => {
         if (!settled) fail(new FerryError(ErrorCodes.CLIENT_CONNECT_FAILED, `cannot connect to ${address.uri}: ${err.message}`, { cause: err }));
@@ -94,6 +101,7 @@ export class StompLink {
           }
           settled = true;
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           link.decoder.setVersion('1.2');
           link.handlers = handlers;
           link.startHeartbeats(opts.heartbeat, frame.headers.get('heart-beat'));

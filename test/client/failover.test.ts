@@ -111,3 +111,18 @@ test('client: a plain URI does not reconnect; the first connect fails fast when 
   assert.match(reason.message, /a plain URI does not reconnect/);
   await assert.rejects(c.send('/queue/x', 'after'), { code: 'CLIENT_CLOSED' });
 });
+
+test('client: open() retries at startup with reconnecting events; close() ends the retries and open() rejects', async () => {
+  const port = await freePort();
+  const c = new FerryClient(`failover:(stomp://127.0.0.1:${port})?initialReconnectDelay=20`);
+  const attempts: Array<[number, string | undefined]> = [];
+  c.on('reconnecting', (attempt, _delay, lastError) => attempts.push([attempt, lastError?.code]));
+  const opening = c.open();
+  await waitFor(() => attempts.length >= 2, 'two retries');
+  assert.deepEqual(attempts.slice(0, 2), [
+    [1, 'CLIENT_CONNECT_FAILED'],
+    [2, 'CLIENT_CONNECT_FAILED'],
+  ]);
+  await c.close();
+  await assert.rejects(opening, { code: 'CLIENT_CLOSED' });
+});
