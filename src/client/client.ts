@@ -17,36 +17,17 @@ import { EventEmitter } from 'node:events';
 import { ErrorCodes, FerryError } from '../errors.js';
 import type { StompFrame } from '../protocols/stomp/codec/frame.js';
 import { toStompDestination } from './destination.js';
-import { parseClientUri, redact, type BrokerAddress, type ClientUri } from './failover-uri.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import { Outbox } from './outbox.js';
+import { parseClientUri, redact, type ClientUri } from './failover-uri.js';
+import { resolveOptions, type ClientEvents, type ClientOptions, type ResolvedOptions, type SendOptions } from './options.js';
+import { Outbox, sendFrameHeaders } from './outbox.js';
+import { runPasses, type PassHooks } from './connect-passes.js';
 import { ReconnectSchedule } from './reconnect-schedule.js';
 import { brokerError, StompLink } from './stomp-link.js';
 import { ActiveSubscription, Subscription, type MessageHandler, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
 import { Transaction, type TransactionHost } from './transaction.js';
-import { Waiters, type ReceiptWaiter } from './waiters.js';
+import { Waiters } from './waiters.js';
 
-/** Events, with their arguments. */
-export type ClientEvents = {
-  /** A connection is up (the first one and every reconnect), to the broker at `uri`. */
-  connected: [uri: string];
-  /** The connection was lost; reconnecting follows on failover URIs. */
-  disconnected: [reason: FerryError];
-  /** A (re)connect pass is about to start after `delay` ms; `lastError` says why the last attempt failed. */
-  reconnecting: [attempt: number, delay: number, lastError: FerryError | undefined];
-  /** The client is done: closed by the application (no reason) or gave up reconnecting. */
-  closed: [reason: FerryError | undefined];
-};
-
-export interface SendOptions {
-  /** `persistent:true`: stored on disk before the broker confirms; resent after a failover. */
-  readonly persistent?: boolean;
-  /** More headers (message properties, `correlation-id`, `expires`, `AMQ_SCHEDULED_DELAY` ...). */
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** Headers the client sets itself; the application's values for them are ignored. */
-const RESERVED_SEND_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'ferrymq.producerId', 'ferrymq.producerSeq']);
+/** Headers subscribe() sets itself; the application's values for them are ignored. */
 const RESERVED_SUBSCRIBE_HEADERS = new Set(['destination', 'id', 'ack', 'receipt', 'selector', 'activemq.prefetchSize']);
 /** How long close() waits for the DISCONNECT receipt (which follows every earlier receipt). */
 const CLOSE_WAIT_MS = 10_000;
@@ -75,6 +56,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
   private readonly opts: ResolvedOptions;
   private readonly subHost: SubscriptionHost;
   private readonly txHost: TransactionHost;
+  private readonly passHooks: PassHooks;
 
   /**
    * A client for `uri` (see docs/client.md for the forms and options), not connected yet: call
@@ -91,6 +73,14 @@ export class FerryClient extends EventEmitter<ClientEvents> {
     this.outbox = new Outbox(this.target.options.timeout);
     this.waiters = new Waiters(this.target.options.timeout);
     const opts = this.opts;
+    this.passHooks = {
+      stopped: () => this.state === 'closing' || this.state === 'closed',
+      reconnecting: (attempt, delay, lastError) => this.emit('reconnecting', attempt, delay, lastError),
+      sleep: (ms) => this.waiters.sleep(ms),
+      frame: (f) => this.onFrame(f),
+      closed: (link, reason) => this.linkDown(link, reason),
+      log: opts.logger,
+    };
     const epoch = (): number => (this.link !== undefined ? this.connections : 0);
     this.subHost = {
       get epoch() {
@@ -104,7 +94,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
       get epoch() {
         return epoch();
       },
-      sendHeaders: (d, body, persistent, headers) => this.sendHeaders(toStompDestination(d), body, persistent, headers),
+      sendHeaders: (d, body, persistent, headers) => sendFrameHeaders(toStompDestination(d), body, persistent, headers),
       write: (command, headers, body) => this.writeNow(command, headers, body),
       request: (command, headers, lost) => this.request(command, headers, lost),
     };
@@ -127,7 +117,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
    * same promise.
    */
   open(): Promise<void> {
-    this.opening ??= this.establish(true).then(({ link, lastError }) => {
+    this.opening ??= runPasses(this.schedule, this.opts, this.abort.signal, this.passHooks, true).then(({ link, lastError }) => {
       if (link !== undefined) return this.linkUp(link);
       const closed = this.state === 'closing' || this.state === 'closed';
       this.state = 'closed';
@@ -154,7 +144,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
     const dest = toStompDestination(destination);
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     const persistent = options.persistent ?? options.headers?.['persistent'] === 'true';
-    const headers = this.sendHeaders(dest, buf, persistent, options.headers, typeof body === 'string');
+    const headers = sendFrameHeaders(dest, buf, persistent, options.headers, typeof body === 'string');
     let receipt: string | undefined;
     if (persistent) {
       receipt = `r-${++this.ids}`;
@@ -206,6 +196,8 @@ export class FerryClient extends EventEmitter<ClientEvents> {
    * and fails whatever is left with CLIENT_CLOSED. Idempotent.
    */
   close(): Promise<void> {
+    // Already given up: nothing to disconnect, and 'closed' was emitted then.
+    if (this.state === 'closed') return this.closing ?? Promise.resolve();
     this.closing ??= (async () => {
       this.state = 'closing';
       this.abort.abort();
@@ -222,35 +214,6 @@ export class FerryClient extends EventEmitter<ClientEvents> {
   }
 
   // ---- connections ----
-
-  /** Runs passes until a broker accepts; no link when the attempts are used up or the client closes. */
-  private async establish(first: boolean, lastFailed?: BrokerAddress): Promise<{ link?: StompLink; lastError?: FerryError }> {
-    let lastError: FerryError | undefined;
-    let step = first ? { attempt: 0, delay: 0 } : this.schedule.next();
-    while (step !== undefined) {
-      if (step.attempt > 0) this.emit('reconnecting', step.attempt, step.delay, lastError);
-      if (step.delay > 0) await this.waiters.sleep(step.delay);
-      for (const broker of this.schedule.order(lastFailed)) {
-        if (this.state === 'closing' || this.state === 'closed') return { lastError };
-        const holder: { link?: StompLink } = {};
-        try {
-          holder.link = await StompLink.open(
-            broker,
-            this.opts,
-            { frame: (f) => this.onFrame(f), closed: (reason) => this.linkDown(holder.link, reason) },
-            this.abort.signal,
-          );
-          return { link: holder.link };
-        } catch (e) {
-          lastError = e instanceof FerryError ? e : new FerryError(ErrorCodes.CLIENT_CONNECT_FAILED, String(e), { cause: e });
-          this.opts.logger?.debug({ broker: broker.uri, err: lastError.message }, 'connect attempt failed');
-        }
-      }
-      lastFailed = undefined;
-      step = this.schedule.next();
-    }
-    return { lastError };
-  }
 
   private linkUp(link: StompLink): void {
     if (this.state === 'closing' || this.state === 'closed') {
@@ -270,8 +233,8 @@ export class FerryClient extends EventEmitter<ClientEvents> {
     this.emit('connected', link.address.uri);
   }
 
-  private linkDown(link: StompLink | undefined, reason: FerryError): void {
-    if (link === undefined || link !== this.link) return;
+  private linkDown(link: StompLink, reason: FerryError): void {
+    if (link !== this.link) return;
     this.link = undefined;
     this.waiters.lost(reason);
     if (this.state === 'closing' || this.state === 'closed') return;
@@ -286,7 +249,7 @@ export class FerryClient extends EventEmitter<ClientEvents> {
       this.finish(err, err);
       return;
     }
-    void this.establish(false, link.address).then(({ link: next, lastError }) => {
+    void runPasses(this.schedule, this.opts, this.abort.signal, this.passHooks, false, link.address).then(({ link: next, lastError }) => {
       if (next !== undefined) return this.linkUp(next);
       if (this.state === 'closing' || this.state === 'closed') return;
       const err = new FerryError(
@@ -346,15 +309,6 @@ export class FerryClient extends EventEmitter<ClientEvents> {
 
   // ---- writing ----
 
-  private sendHeaders(dest: string, body: Buffer, persistent: boolean, extra: Readonly<Record<string, string>> | undefined, text = true): Array<[string, string]> {
-    const headers: Array<[string, string]> = [['destination', dest]];
-    if (persistent) headers.push(['persistent', 'true']);
-    // With content-length the broker makes a bytes message; text stays text unless it holds a NUL.
-    if (!text || body.includes(0)) headers.push(['content-length', String(body.length)]);
-    for (const [k, v] of Object.entries(extra ?? {})) if (!RESERVED_SEND_HEADERS.has(k)) headers.push([k, v]);
-    return headers;
-  }
-
   private writeSubscribe(sub: ActiveSubscription, link: StompLink): void {
     const receipt = `r-${++this.ids}`;
     this.waiters.expect(receipt, {
@@ -375,23 +329,13 @@ export class FerryClient extends EventEmitter<ClientEvents> {
 
   /** Writes now on the current connection; rejects when there is none. */
   private writeNow(command: string, headers: Array<[string, string]>, body?: Buffer): Promise<void> {
-    const link = this.link;
-    if (link === undefined) return Promise.reject(new FerryError(ErrorCodes.CLIENT_DISCONNECTED, `not connected: ${command} not sent`));
-    return new Promise((resolve, reject) =>
-      link.write(command, headers, body, (err) => (err ? reject(new FerryError(ErrorCodes.CLIENT_DISCONNECTED, `${command} lost with the connection to ${link.address.uri}`, { cause: err })) : resolve())),
-    );
+    if (this.link === undefined) return Promise.reject(new FerryError(ErrorCodes.CLIENT_DISCONNECTED, `not connected: ${command} not sent`));
+    return this.link.flushed(command, headers, body);
   }
 
-  /** A frame with a receipt: RECEIPT resolves, ERROR rejects, a lost connection rejects with `lost` (or resolves when undefined). */
+  /** A frame with a receipt on the current connection (see Waiters.request). */
   private request(command: string, headers: Array<[string, string]>, lost: FerryError | undefined): Promise<void> {
-    const link = this.link;
-    if (link === undefined) return lost ? Promise.reject(lost) : Promise.resolve();
-    const receipt = `r-${++this.ids}`;
-    return new Promise((resolve, reject) => {
-      const waiter: ReceiptWaiter = { receipt: resolve, error: reject, lost: () => (lost ? reject(lost) : resolve()) };
-      this.waiters.expect(receipt, waiter);
-      link.write(command, [...headers, ['receipt', receipt]]);
-    });
+    return this.waiters.request(this.link, `r-${++this.ids}`, command, headers, lost);
   }
 
   private closedError(): FerryError {

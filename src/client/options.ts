@@ -1,4 +1,5 @@
-/** FerryClient options and their defaults, each with the reason for its value. */
+/** FerryClient options and their defaults (each with the reason for its value), events, send options. */
+import type { FerryError } from '../errors.js';
 import type { StompLimits } from '../protocols/stomp/codec/frame.js';
 
 /** The subset of a pino logger the client uses; pass `logger.child({ component: 'client' })`. */
@@ -61,4 +62,23 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     limits: { maxFrameSize: o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, maxHeaders: MAX_HEADERS, maxHeaderLength: MAX_HEADER_LENGTH },
     logger: o.logger,
   };
+}
+
+/** Events, with their arguments. */
+export type ClientEvents = {
+  /** A connection is up (the first one and every reconnect), to the broker at `uri`. */
+  connected: [uri: string];
+  /** The connection was lost; reconnecting follows on failover URIs. */
+  disconnected: [reason: FerryError];
+  /** A (re)connect pass is about to start after `delay` ms; `lastError` says why the last attempt failed. */
+  reconnecting: [attempt: number, delay: number, lastError: FerryError | undefined];
+  /** The client is done: closed by the application (no reason) or gave up reconnecting. */
+  closed: [reason: FerryError | undefined];
+};
+
+export interface SendOptions {
+  /** `persistent:true`: stored on disk before the broker confirms; resent after a failover. */
+  readonly persistent?: boolean;
+  /** More headers (message properties, `correlation-id`, `expires`, `AMQ_SCHEDULED_DELAY` ...). */
+  readonly headers?: Readonly<Record<string, string>>;
 }

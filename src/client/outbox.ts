@@ -11,6 +11,22 @@
 import { ErrorCodes, FerryError } from '../errors.js';
 import type { StompLink } from './stomp-link.js';
 
+/** Headers the client sets itself; the application's values for them are ignored. */
+const RESERVED_SEND_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'ferrymq.producerId', 'ferrymq.producerSeq']);
+
+/**
+ * SEND headers: destination, persistence, content-length, then the application's (STOMP: the
+ * first occurrence of a header wins, so ours cannot be overridden). With content-length the broker
+ * makes a bytes message, so text goes without it unless it holds a NUL.
+ */
+export function sendFrameHeaders(dest: string, body: Buffer, persistent: boolean, extra: Readonly<Record<string, string>> | undefined, text = true): Array<[string, string]> {
+  const headers: Array<[string, string]> = [['destination', dest]];
+  if (persistent) headers.push(['persistent', 'true']);
+  if (!text || body.includes(0)) headers.push(['content-length', String(body.length)]);
+  for (const [k, v] of Object.entries(extra ?? {})) if (!RESERVED_SEND_HEADERS.has(k)) headers.push([k, v]);
+  return headers;
+}
+
 export interface OutgoingSend {
   /** The RECEIPT id for a persistent send; undefined for a non-persistent one. */
   readonly receipt: string | undefined;

@@ -190,6 +190,16 @@ export class StompLink {
     this.lastWrite = Date.now();
   }
 
+  /** write() as a promise: resolves once written, rejects with CLIENT_DISCONNECTED when the connection is gone. */
+  flushed(command: string, headers: Iterable<readonly [string, string]>, body?: Buffer): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.write(command, headers, body, (err) => {
+        if (!err) return resolve();
+        reject(new FerryError(ErrorCodes.CLIENT_DISCONNECTED, `${command} lost with the connection to ${this.address.uri}`, { cause: err }));
+      }),
+    );
+  }
+
   /** Ends the TCP connection after what is queued (after a DISCONNECT receipt). */
   end(): void {
     this.socket.end();

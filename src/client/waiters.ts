@@ -4,6 +4,7 @@
  * sleep between reconnect passes, which close() cuts short.
  */
 import { ErrorCodes, FerryError } from '../errors.js';
+import type { StompLink } from './stomp-link.js';
 
 /** The three ways a request with a receipt ends. */
 export interface ReceiptWaiter {
@@ -29,6 +30,19 @@ export class Waiters {
 
   expect(receipt: string, waiter: ReceiptWaiter): void {
     this.receipts.set(receipt, waiter);
+  }
+
+  /**
+   * Writes a frame asking for `receipt` on `link`: its RECEIPT resolves, an ERROR naming it
+   * rejects, a lost connection rejects with `lost` (resolves when undefined: nothing to undo).
+   * Without a link it settles at once the same way.
+   */
+  request(link: StompLink | undefined, receipt: string, command: string, headers: Array<[string, string]>, lost: FerryError | undefined): Promise<void> {
+    if (link === undefined) return lost ? Promise.reject(lost) : Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.expect(receipt, { receipt: resolve, error: reject, lost: () => (lost ? reject(lost) : resolve()) });
+      link.write(command, [...headers, ['receipt', receipt]]);
+    });
   }
 
   receipt(id: string): void {

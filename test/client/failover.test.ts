@@ -110,6 +110,10 @@ test('client: a plain URI does not reconnect; the first connect fails fast when 
   const reason = (await closed) as Error;
   assert.match(reason.message, /a plain URI does not reconnect/);
   await assert.rejects(c.send('/queue/x', 'after'), { code: 'CLIENT_CLOSED' });
+  let closedAgain = false;
+  c.once('closed', () => (closedAgain = true));
+  await c.close();
+  assert.equal(closedAgain, false, "close() after giving up emits no second 'closed'");
 });
 
 test('client: open() retries at startup with reconnecting events; close() ends the retries and open() rejects', async () => {
