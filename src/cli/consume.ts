@@ -4,7 +4,7 @@
  * --count messages or --timeout ms without one. Ctrl-C stops cleanly.
  *
  * In `client` ack mode (the default) a message is consumed only once printed; prefetch is capped
- * at --count so no extra messages sit unacked here. In `auto` mode the broker counts a message
+ * at --count (up to 1000) so no extra messages sit unacked here. In `auto` mode the broker counts a message
  * consumed as soon as it sends it: with --count, ones sent after the last printed are lost.
  */
 import { isUtf8 } from 'node:buffer';
@@ -15,6 +15,8 @@ import { errorText, openClient } from './client-session.js';
 import { Progress } from './progress.js';
 
 const NEWLINE = Buffer.from('\n');
+/** ActiveMQ's queue prefetch: the most unacked messages held here when --count allows more. */
+const MAX_PREFETCH = 1000;
 
 export async function runConsume(o: ClientCommandOptions): Promise<number> {
   const client = await openClient(o.uri);
@@ -60,7 +62,7 @@ export async function runConsume(o: ClientCommandOptions): Promise<number> {
     else rearm();
   };
   try {
-    const prefetch = o.ack === 'client' && o.count !== undefined ? o.count : undefined;
+    const prefetch = o.ack === 'client' && o.count !== undefined ? Math.min(o.count, MAX_PREFETCH) : undefined;
     await client.subscribe(o.destination, handle, { ack: o.ack, selector: o.selector, prefetch });
   } catch (e) {
     console.error(`ferrymq: cannot subscribe to ${toStompDestination(o.destination)}: ${errorText(e)}`);

@@ -130,3 +130,22 @@ test('client: open() retries at startup with reconnecting events; close() ends t
   await c.close();
   await assert.rejects(opening, { code: 'CLIENT_CLOSED' });
 });
+
+test('client: connects to an IPv6 address in brackets', async (t) => {
+  let v6: TestBroker;
+  try {
+    v6 = await startTestBroker({ listeners: [{ uri: 'stomp://[::1]:0' }] });
+  } catch {
+    t.skip('this machine has no IPv6 loopback');
+    return;
+  }
+  const c = await FerryClient.connect(`failover:(stomp://[::1]:${v6.port})?randomize=false`);
+  try {
+    assert.equal(c.connectedUri, `stomp://[::1]:${v6.port}`);
+    await c.send('/queue/client.v6', 'over IPv6', { persistent: true });
+    assert.equal(v6.broker.core.queues.get('queue://client.v6')?.depth, 1);
+  } finally {
+    await c.close();
+    await v6.stop();
+  }
+});
