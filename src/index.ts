@@ -6,122 +6,126 @@
  *   ...
  *   await broker.stop();
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createLogger } from './log.js';
-import { Broker } from './broker/broker.js';
+import type { Broker } from './broker/broker.js';
 import type { FerryConfig } from './config/types.js';
-import { StompHead } from './protocols/stomp/head.js';
-import { createStore } from './store/index.js';
-import { measureMachine, resolveLimits } from './config/limits.js';
-import { StatusWriter } from './status.js';
-import { startListener } from './transport/listeners.js';
-import type { BoundListener } from './transport/api.js';
+import { Activation, type Role, type RoleChange } from './ha/activation.js';
+import { createMasterLock, lockOptions } from './ha/index.js';
+import { serve, type BoundAddress, type Serving } from './serve.js';
 
 export type { FerryConfig } from './config/types.js';
 export { defaultConfig, loadConfigFile, configFromObject } from './config/load.js';
 export { FerryError, ErrorCodes } from './errors.js';
 export * from './client/index.js';
+export type { Role, RoleChange } from './ha/activation.js';
+export type { LockHolder } from './ha/api.js';
+export { STATUS_FILE, type Serving, type BoundAddress } from './serve.js';
 
 export interface RunningBroker {
   readonly config: FerryConfig;
-  /** Actual bound addresses (port resolved when 0). */
-  readonly listeners: ReadonlyArray<{ readonly uri: string; readonly scheme: string; readonly host: string; readonly port: number }>;
-  /** The core, for embedders and tests that look inside (queue depths, sessions). */
+  /** Actual bound addresses of the current master run (port resolved when 0). */
+  readonly listeners: readonly BoundAddress[];
+  /** The core of the current master run, for embedders and tests that look inside. */
   readonly core: Broker;
-  /** Closes listeners and connections, finishes commits in flight, closes the store. */
+  /** Closes listeners and connections, finishes commits in flight, closes the store, releases the lock. */
   stop(): Promise<void>;
 }
 
-/** A store limit below this many segments leaves no room beyond the preallocated ones. */
-const STORE_LIMIT_MIN_SEGMENTS = 4;
-/** Sub-directory of the data directory holding the temp store (non-persistent spill). */
-const TEMP_DIRECTORY = 'tmp';
-/** Usage snapshot `ferrymq status` reads, rewritten every few seconds. */
-export const STATUS_FILE = 'status.json';
-
-/** Bytes of the files directly in `dir` (0 when it does not exist). */
-function directorySize(dir: string): number {
-  try {
-    return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-  } catch {
-    return 0;
-  }
+/** A broker process's broker: standby or master under `ha:` (see src/ha/activation.ts). */
+export interface BrokerNode {
+  readonly config: FerryConfig;
+  readonly role: Role;
+  /** What the master serves now (undefined while standby). */
+  readonly serving: Serving | undefined;
+  /** Resolves once this broker is master and listening. */
+  whenMaster(): Promise<Serving>;
+  /** Resolves when the node stopped (stop(), or a fatal error: then it rejects). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface CreateBrokerOptions {
   readonly logger?: Logger;
+  /** Every role change (standby, master, stepping down, ...), for status files and tests. */
+  readonly onRole?: (change: RoleChange) => void;
+}
+
+/**
+ * Starts a broker node: it waits in standby while another broker holds the store's lock (`ha:`),
+ * then serves. Resolves at once; `whenMaster()` tells when it listens.
+ */
+export async function startBroker(config: FerryConfig, options: CreateBrokerOptions = {}): Promise<BrokerNode> {
+  // Without a logger from the caller, the node owns one built from config.logging (stdout + file).
+  const owned = options.logger ? undefined : createLogger(config);
+  const logger = options.logger ?? (owned as NonNullable<typeof owned>).logger;
+  const log = logger.child({ component: 'ha' });
+  const lockId = randomUUID();
+  const lock = await createMasterLock(config, lockOptions(config, config.listeners.map((l) => l.uri), lockId), log);
+  if (lock !== undefined) log.info({ lock: lock.description, holderId: lockId }, 'master/slave: waiting for the master lock');
+  const activation = new Activation<Serving>(
+    lock,
+    {
+      serve: (lease, fenced) => serve(config, { logger, lease, onFenced: fenced }),
+      onRole: (change) => {
+        if (change.role === 'master') {
+          const listening = (activation.serving?.listeners ?? []).map((l) => `${l.scheme} on ${formatHostPort(l.host, l.port)}`);
+          log.info({ epoch: change.epoch, listening }, 'role: master (serving)');
+          options.onRole?.({ ...change, listening });
+          return;
+        }
+        if (change.role !== 'standby' || change.holder !== undefined) log.info({ role: change.role, reason: change.reason }, `role: ${change.role}`);
+        options.onRole?.(change);
+      },
+    },
+    log,
+  );
+  const done = activation.done.finally(async () => {
+    await lock?.close();
+    logger.info('broker stopped');
+    await owned?.close();
+  });
+  done.catch(() => undefined); // observed through node.done
+  return {
+    config,
+    get role() {
+      return activation.currentRole;
+    },
+    get serving() {
+      return activation.serving;
+    },
+    whenMaster: () => activation.whenMaster(),
+    done,
+    stop: async () => {
+      await activation.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Starts a broker and resolves once it is master and listening (at once when no other broker
+ * holds its store). The embedding API of choice when HA does not matter.
+ */
+/** `0.0.0.0:61613`, `[::]:61613`. */
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export async function createBroker(config: FerryConfig, options: CreateBrokerOptions = {}): Promise<RunningBroker> {
-  // Without a logger from the caller, the broker owns one built from config.logging (stdout + file).
-  const owned = options.logger ? undefined : createLogger(config);
-  const logger = options.logger ?? (owned as NonNullable<typeof owned>).logger;
-  mkdirSync(config.broker.dataDirectory, { recursive: true });
-  const dataDir = config.broker.dataDirectory;
-  const store = createStore(config.store, dataDir, { logger: logger.child({ component: 'store' }) });
-  // Free disk counts the journal already there as usable: it is this broker's own data, and the
-  // auto store limit must not shrink below it after a restart.
-  const machine = measureMachine(dataDir);
-  const limits = resolveLimits(config.limits, dataDir, { ...machine, freeDisk: machine.freeDisk + directorySize(join(dataDir, 'journal')) });
-  for (const w of limits.warnings) logger.warn(w);
-  // The journal counts preallocated segments (the current one and a spare) as used.
-  if (config.store.type === 'journal' && limits.store < STORE_LIMIT_MIN_SEGMENTS * config.store.journal.segmentSize) {
-    logger.warn(
-      { store: limits.store, segmentSize: config.store.journal.segmentSize },
-      `limits.store is less than ${STORE_LIMIT_MIN_SEGMENTS} journal segments: preallocated segments alone may fill it and block persistent producers; lower store.journal.segmentSize or raise limits.store`,
-    );
-  }
-  logger.info({ memory: limits.memory, store: limits.store, temp: limits.temp, derived: limits.derived }, 'resource limits');
-  // Non-persistent spill: a throw-away journal, emptied at every start.
-  const tempDir = join(dataDir, TEMP_DIRECTORY);
-  let tempStore;
-  if (config.store.type === 'journal') {
-    rmSync(tempDir, { recursive: true, force: true });
-    tempStore = createStore({ type: 'journal', journal: { ...config.store.journal, sync: false } }, tempDir, { logger: logger.child({ component: 'temp-store' }) });
-  }
-  const core = new Broker({
-    name: config.broker.name,
-    store,
-    logger,
-    queuePrefetch: config.destinations.queuePrefetch,
-    topicPrefetch: config.destinations.topicPrefetch,
-    policies: config.policies,
-    limits,
-    tempStore,
-    producerAudit: config.store.producerAudit,
-  });
-  await core.start();
-  const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));
-  const bound: BoundListener[] = [];
-  try {
-    for (const l of config.listeners) {
-      const b = await startListener(l, stomp, logger.child({ component: 'transport' }));
-      bound.push(b);
-      logger.info({ uri: l.uri, port: b.port }, 'listening');
-    }
-  } catch (err) {
-    await Promise.all(bound.map((b) => b.close()));
-    await core.stop();
-    await owned?.close();
-    throw err;
-  }
-  const status = new StatusWriter(join(dataDir, STATUS_FILE), core, () => bound.reduce((n, b) => n + b.connections(), 0), limits);
-  status.start();
-  let stopped: Promise<void> | undefined;
+  const node = await startBroker(config, options);
+  // Rejects with the start error (a port in use, an unreadable store) when serving failed.
+  const first = await node.whenMaster();
+  const current = (): Serving => node.serving ?? first;
   return {
     config,
-    core,
-    listeners: bound.map((b) => ({ uri: b.uri, scheme: b.scheme, host: b.host, port: b.port })),
-    stop: () =>
-      (stopped ??= (async () => {
-        status.stop();
-        await Promise.all(bound.map((b) => b.close()));
-        stomp.closeAll();
-        await core.stop();
-        logger.info('broker stopped');
-        await owned?.close();
-      })()),
+    get listeners() {
+      return current().listeners;
+    },
+    get core() {
+      return current().core;
+    },
+    stop: () => node.stop(),
   };
 }

@@ -3,7 +3,7 @@
  * `ferrymq status` (and anyone's monitoring) to read without opening a network port.
  * Written to a temporary file and renamed, so readers never see half a file.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Broker } from './broker/broker.js';
 import type { TopicSubscription } from './broker/destinations/topic.js';
 
@@ -89,8 +89,10 @@ export class StatusWriter {
   }
 
   write(): void {
+    // A fenced old master must not overwrite the new master's file.
+    if (!this.core.mayServe()) return;
     try {
-      const tmp = `${this.file}.tmp`;
+      const tmp = `${this.file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(this.snapshot(), null, 2) + '\n');
       renameSync(tmp, this.file);
     } catch {
@@ -104,8 +106,15 @@ export class StatusWriter {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops writing; `remove`: delete the file too, when it is still ours (a shared directory's next master writes its own). */
+  stop(remove = true): void {
     if (this.timer) clearInterval(this.timer);
+    if (!remove) return;
+    try {
+      if ((JSON.parse(readFileSync(this.file, 'utf8')) as { pid?: number }).pid !== process.pid) return;
+    } catch {
+      return;
+    }
     rmSync(this.file, { force: true });
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { FerryError, ErrorCodes } from '../errors.js';
-import type { ContainerName, DurableSubscriptionRecord, MessageStore, RecoveredMessage, StoreOp } from '../store/api.js';
+import type { ContainerName, DurableSubscriptionRecord, MessageStore, RecoveredMessage, StoreOp, WriteFence } from '../store/api.js';
 import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 import { destinationKey, isTopicKind, MESSAGE_MEMORY_OVERHEAD, type Destination, type Message } from './message.js';
@@ -35,6 +35,13 @@ export interface BrokerOptions {
   readonly tempStore?: MessageStore | undefined;
   /** Producers the duplicate-suppression audit remembers (0 = off; absent = 10,000). */
   readonly producerAudit?: number | undefined;
+  /**
+   * HA: the master lease. Checked at every moment of truth: before a write completes into a
+   * receipt, before an answer that needs no write, before each delivery. Once it fails the core
+   * answers nothing more and calls `onFenced` (once): the caller steps down.
+   */
+  readonly fence?: WriteFence | undefined;
+  readonly onFenced?: ((reason: string) => void) | undefined;
 }
 
 /** The audit size when the embedder gives none (config default store.producerAudit). */
@@ -112,6 +119,10 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   private appendsIssued = 0;
   private appendsDone = 0;
   private writeWaiters: Array<{ readonly upTo: number; readonly done: Done }> = [];
+  private readonly fence: WriteFence | undefined;
+  private readonly onFenced: ((reason: string) => void) | undefined;
+  /** Set once the fence failed: nothing is answered or delivered any more. */
+  private fencedError: FerryError | undefined;
 
   constructor(opts: BrokerOptions) {
     this.brokerName = opts.name;
@@ -132,6 +143,27 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     );
     this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
     this.audit = new ProducerAudit(opts.producerAudit ?? DEFAULT_PRODUCER_AUDIT);
+    this.fence = opts.fence;
+    this.onFenced = opts.onFenced;
+  }
+
+  /**
+   * True while this broker may answer and deliver: no fence, or a valid one. The first false
+   * latches, and tells onFenced. Cheap: a monotonic clock comparison.
+   */
+  mayServe(): boolean {
+    if (this.fencedError !== undefined) return false;
+    if (this.fence === undefined || this.fence.valid()) return true;
+    this.fencedError = new FerryError(ErrorCodes.STORE_FENCED, 'this broker lost its master lock: not answering; reconnect to the new master');
+    this.log.warn('fenced: the master lease is no longer valid; no more receipts or deliveries');
+    this.onFenced?.('the master lease is no longer valid');
+    return false;
+  }
+
+  /** `done`, or the fence error instead once the lease is gone (a receipt's moment of truth). */
+  private answer(done: Done, err?: FerryError): void {
+    if (err === undefined && !this.mayServe()) done(this.fencedError);
+    else done(err);
   }
 
   /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
@@ -233,7 +265,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   /** Calls `done` once every ack recorded so far is durable. */
   afterAcks(done: Done): void {
     if (this.pendingAcks.length === 0 && !this.ackFlushScheduled) {
-      done();
+      this.answer(done);
       return;
     }
     this.ackWaiters.push(done);
@@ -259,7 +291,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     }
     this.storeAppend(ops, (err) => {
       const fe = err ? this.storeError(err) : undefined;
-      for (const w of waiters) w(fe);
+      for (const w of waiters) this.answer(w, fe);
     });
   }
 
@@ -272,7 +304,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       if (this.writeWaiters.length > 0 && (this.writeWaiters[0] as { upTo: number }).upTo <= this.appendsDone) {
         const ready = this.writeWaiters.filter((w) => w.upTo <= this.appendsDone);
         this.writeWaiters = this.writeWaiters.filter((w) => w.upTo > this.appendsDone);
-        for (const w of ready) w.done(err ? this.storeError(err) : undefined);
+        for (const w of ready) this.answer(w.done, err ? this.storeError(err) : undefined);
       }
     });
   }
@@ -283,7 +315,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
    */
   afterWrites(done: Done): void {
     if (this.appendsDone === this.appendsIssued) {
-      process.nextTick(done);
+      process.nextTick(() => this.answer(done));
       return;
     }
     this.writeWaiters.push({ upTo: this.appendsIssued, done });
@@ -302,12 +334,16 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     }
     this.storeAppend(ops, (err) => {
       const fe = err ? this.storeError(err) : undefined;
-      if (ackWaiters) for (const w of ackWaiters) w(fe);
-      done(fe);
+      if (ackWaiters) for (const w of ackWaiters) this.answer(w, fe);
+      this.answer(done, fe);
     });
   }
 
   private storeError(err: Error): FerryError {
+    if (err instanceof FerryError && err.code === ErrorCodes.STORE_FENCED) {
+      this.mayServe();
+      return err;
+    }
     this.log.error({ err }, 'store write failed');
     return err instanceof FerryError ? err : new FerryError(ErrorCodes.STORE_IO, `store write failed: ${err.message}`, { cause: err });
   }
@@ -607,6 +643,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     }
     for (const op of extraOps) ops.push(op);
     if (ops.length === 0) {
+      if (!this.mayServe()) return done(this.fencedError);
       apply();
       done();
       return;

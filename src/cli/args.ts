@@ -25,6 +25,8 @@ export type Command = (typeof COMMANDS)[number];
 export interface CliOptions {
   readonly config?: string | undefined;
   readonly data?: string | undefined;
+  /** `--listen URI` (repeatable): replaces the config's listeners. */
+  readonly listen?: readonly string[] | undefined;
 }
 
 export type ParsedCommandLine =
@@ -36,18 +38,25 @@ export type ParsedCommandLine =
 export const USAGE = `Usage: ferrymq <command> [options]
 
 Commands:
-  start [--config FILE] [--data DIR]    run the broker in the foreground (SIGTERM/SIGINT stop it)
-  stop [--config FILE] [--data DIR]     ask the running broker to stop; wait up to 10 s
-  status [--config FILE] [--data DIR]   print "running (pid N)" (exit 0) or "not running" (exit 3)
-  check-config FILE                     validate FILE and print "FILE: OK" or every problem (exit 78)
-  send [--uri URI] DESTINATION [--count N] [--persistent] [--body TEXT | --file PATH] [--lines] [--header K=V ...]
-                                        send messages; the body comes from --body, --file or stdin
+  start [--config FILE] [--data DIR] [--listen URI]...
+                        run the broker in the foreground (SIGTERM/SIGINT stop it); in standby
+                        while another broker holds the data directory's (or database's) lock
+  stop [--config FILE] [--data DIR] [--listen URI]...
+                        stop the broker(s) started with these listeners; wait up to 10 s
+  status [--config FILE] [--data DIR] [--listen URI]...
+                        role of the broker started with these listeners (exit 0) or "not running"
+                        (exit 3), and every other broker on the data directory
+  check-config FILE     validate FILE and print "FILE: OK" or every problem (exit 78)
+  send [--uri URI] DESTINATION [--count N] [--persistent] [--body TEXT | --file PATH] [--lines] [--header K=V]...
+                        send messages; the body comes from --body, --file or stdin
   consume [--uri URI] DESTINATION [--count N] [--json] [--ack auto|client] [--selector S] [--timeout MS]
-                                        print messages one per line (or as JSON) and ack them
+                        print messages one per line (or as JSON) and ack them
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
   -d, --data DIR      data directory; overrides broker.dataDirectory and FERRYMQ_DATA
+  -l, --listen URI    listener URI (repeatable); replaces the config's listeners, e.g.
+                      --listen stomp://0.0.0.0:61623 for a second broker on the same data directory
   --uri URI           send/consume: broker or failover URI (default stomp://localhost:61613),
                       e.g. failover:(stomp://a:61613,stomp://b:61613)?randomize=false
   -h, --help          show this help
@@ -67,6 +76,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       options: {
         config: { type: 'string', short: 'c' },
         data: { type: 'string', short: 'd' },
+        listen: { type: 'string', short: 'l', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
         // send and consume (checked in client-args.ts)
@@ -95,7 +105,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     return { kind: 'usage-error', message: `unknown command "${name}" (expected ${COMMANDS.join(', ')})` };
   }
   const command = name as Command;
-  const options: CliOptions = { config: values.config, data: values.data };
+  const options: CliOptions = { config: values.config, data: values.data, listen: values.listen };
   if (command === 'send' || command === 'consume') {
     const client = parseClientCommand(command, values, rest);
     if (typeof client === 'string') return { kind: 'usage-error', message: client };

@@ -1,11 +1,12 @@
 /**
  * The config a CLI command runs with: the file (or the defaults), then the environment, then
- * `--data`: the more specific the source, the later it applies.
+ * `--data` and `--listen`: the more specific the source, the later it applies.
  */
 import { resolve } from 'node:path';
 import { configFromEnv, loadConfigFile } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
+import { parseListenerUri } from '../transport/uri.js';
 import { ExitCode, type CliOptions } from './args.js';
 
 export type ConfigOutcome = { readonly ok: true; readonly config: FerryConfig } | { readonly ok: false; readonly exitCode: number };
@@ -20,6 +21,18 @@ export function resolveCliConfig(options: CliOptions, env: NodeJS.ProcessEnv = p
   }
   if (options.data !== undefined) {
     config = { ...config, broker: { ...config.broker, dataDirectory: resolve(options.data) } };
+  }
+  if (options.listen !== undefined && options.listen.length > 0) {
+    const listeners = [];
+    for (const uri of options.listen) {
+      const parsed = parseListenerUri(uri, config.stomp);
+      if (typeof parsed === 'string') {
+        console.error(`ferrymq: --listen ${uri}: ${parsed}`);
+        return { ok: false, exitCode: ExitCode.USAGE };
+      }
+      listeners.push(parsed);
+    }
+    config = { ...config, listeners };
   }
   return { ok: true, config };
 }

@@ -38,7 +38,9 @@ export function clientOptionsGiven(values: Values): string[] {
 export function parseClientCommand(command: 'send' | 'consume', values: Values, rest: readonly string[]): ClientCommandOptions | string {
   const wrong = CLIENT_OPTIONS.filter((o) => values[o] !== undefined && (command === 'send' ? CONSUME_ONLY : SEND_ONLY).has(o));
   if (wrong.length > 0) return `${command} does not take --${wrong[0]}`;
-  if (values['config'] !== undefined || values['data'] !== undefined) return `${command} does not take --config or --data (give --uri)`;
+  if (values['config'] !== undefined || values['data'] !== undefined || values['listen'] !== undefined) {
+    return `${command} does not take --config, --data or --listen (give --uri)`;
+  }
   if (rest.length === 0) return `${command} needs a DESTINATION (e.g. /queue/orders)`;
   if (rest.length > 1) return `unexpected argument "${rest[1]}" for ${command} (one DESTINATION)`;
   const count = positiveInt(values['count'], '--count');

@@ -171,8 +171,6 @@ export const DEFAULT_LOG_FILE = true;
 export const DEFAULT_LOG_STDOUT = true;
 /** Name of the log file inside the data directory. */
 export const LOG_FILE_NAME = 'ferrymq.log';
-/** Name of the pid file inside the data directory (written by `ferrymq start`). */
-export const PID_FILE_NAME = 'ferrymq.pid';
 
 // --- environment --------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ export interface CreateStoreOptions {
    * standby on this host take over from a paused master) already decides who writes.
    */
   readonly pidLock?: boolean | undefined;
+  /** SQL stores under a database lock: every write transaction verifies the lock row (fencing token). */
+  readonly verifyLockRow?: boolean | undefined;
 }
 
 /** A store config with every key but `type` at its default (tests, the temp store). */

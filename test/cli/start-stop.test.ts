@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort } from '../helpers/free-port.js';
 import { runCli, startCli } from './cli-process.js';
+import { canConnect, freePort } from '../helpers/ports.js';
 
 let dir: string;
 before(async () => {
@@ -27,63 +26,102 @@ async function writeConfig(name: string, port: number): Promise<{ config: string
   return { config, data };
 }
 
-test('cli: start, status, a refused second start, stop, status', async () => {
+test('cli: start, status, a second start on the same ports fails, stop, status', async () => {
   const port = await freePort();
   const { config, data } = await writeConfig('roundtrip', port);
   const broker = startCli(['--config', config]);
   try {
     assert.equal(await broker.waitForLine(/^listening /), `listening stomp on 127.0.0.1:${port}`);
-    assert.equal(readFileSync(join(data, 'ferrymq.pid'), 'utf8'), `${broker.child.pid}\n`);
+    const records = readdirSync(join(data, 'brokers'));
+    assert.equal(records.length, 1, 'one broker record');
+    assert.equal(JSON.parse(readFileSync(join(data, 'brokers', records[0] as string), 'utf8')).pid, broker.child.pid);
 
     const status = await runCli(['status', '--config', config]);
     assert.equal(status.code, 0);
     const lines = status.stdout.split('\n');
-    assert.equal(lines[0], `running (pid ${broker.child.pid})`);
+    assert.match(lines[0] ?? '', new RegExp(`^running \\(pid ${broker.child.pid}\\): master since `));
+    assert.equal(lines[1], `  listening stomp on 127.0.0.1:${port}`);
     // Usage from the broker's status.json: every limit is shown with its current use.
     for (const name of ['memory', 'store', 'temp']) assert.match(status.stdout, new RegExp(`^  ${name} +\\d[^\\n]* of [^\\n]*\\(\\d+\\.\\d%\\)$`, 'm'));
     assert.match(status.stdout, /^  connections \d+, queues \d+/m);
 
+    // The memory store has no lock to wait for: a second broker with the same listeners cannot bind.
     const second = await runCli(['start', '--config', config]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`already running \\(pid ${broker.child.pid}`));
+    assert.match(second.stderr, /EADDRINUSE|in use/);
 
     const stop = await runCli(['stop', '--config', config]);
     assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, `stopped (pid ${broker.child.pid})\n`);
     assert.equal(await broker.exited, 0);
-    assert.equal(existsSync(join(data, 'ferrymq.pid')), false);
+    assert.deepEqual(readdirSync(join(data, 'brokers')), [], 'the record is removed');
     // The log file records the lifecycle.
     assert.match(readFileSync(join(data, 'ferrymq.log'), 'utf8'), /"msg":"stopped"/);
 
-    const after = await runCli(['status', '--data', data]);
+    const after = await runCli(['status', '--config', config]);
     assert.deepEqual([after.code, after.stdout], [3, 'not running\n']);
-    const stopAgain = await runCli(['stop', '--data', data]);
+    const stopAgain = await runCli(['stop', '--config', config]);
     assert.equal(stopAgain.code, 3);
   } finally {
     if (broker.child.exitCode === null) broker.child.kill('SIGKILL');
   }
 });
 
-test('cli: a stale pid file is replaced and SIGINT stops cleanly', async () => {
+test('cli: the record of a killed broker is stale and ignored; SIGINT stops cleanly', async () => {
   const port = await freePort();
   const { config, data } = await writeConfig('stale', port);
-  const dead = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => dead.once('exit', resolve));
-  await mkdir(data, { recursive: true });
-  await writeFile(join(data, 'ferrymq.pid'), `${dead.pid}\n`);
+  const first = startCli(['--config', config]);
+  await first.waitForLine(/^listening stomp on /);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  assert.deepEqual(readdirSync(join(data, 'brokers')).filter((n) => n.endsWith('.json')).length, 1, `kill -9 leaves its record behind: ${readdirSync(join(data, 'brokers')).join(', ')}`);
 
   const status = await runCli(['status', '--config', config]);
-  assert.equal(status.code, 3);
-  assert.match(status.stdout, /^not running \(stale pid file/);
+  assert.deepEqual([status.code, status.stdout], [3, 'not running\n']);
+  assert.deepEqual(readdirSync(join(data, 'brokers')), [], 'status removed the stale record');
 
   const broker = startCli(['--config', config]);
   try {
     await broker.waitForLine(/^listening stomp on /);
-    assert.equal(readFileSync(join(data, 'ferrymq.pid'), 'utf8'), `${broker.child.pid}\n`);
     broker.child.kill('SIGINT');
     assert.equal(await broker.exited, 0);
-    assert.equal(existsSync(join(data, 'ferrymq.pid')), false);
+    assert.deepEqual(readdirSync(join(data, 'brokers')), []);
   } finally {
     if (broker.child.exitCode === null) broker.child.kill('SIGKILL');
+  }
+});
+
+test('cli: two brokers on one data directory with different ports: standby, status of each, stop, takeover', async () => {
+  const [portA, portB] = [await freePort(), await freePort()];
+  const data = join(dir, 'pair', 'data');
+  const a = startCli(['--data', data, '--listen', `stomp://127.0.0.1:${portA}`]);
+  await a.waitForLine(/^listening stomp on /);
+  const b = startCli(['--data', data, '--listen', `stomp://127.0.0.1:${portB}`]);
+  try {
+    // The first one is master; the second waits, listening on nothing.
+    assert.match(await b.waitForLine(/^standby: /), /^standby: the master lock is held by broker localhost \(pid \d+ on .+\); waiting to take over$/);
+    assert.equal(await canConnect(portB), false, 'a standby opens no client port');
+
+    const statusA = await runCli(['status', '--data', data, '--listen', `stomp://127.0.0.1:${portA}`]);
+    assert.equal(statusA.code, 0);
+    assert.match(statusA.stdout, new RegExp(`^running \\(pid ${a.child.pid}\\): master since \\S+, lock epoch \\d+$`, 'm'));
+    assert.match(statusA.stdout, new RegExp(`^other brokers on .+:\\n  pid ${b.child.pid}: standby since \\S+, waiting for the lock held by broker localhost \\(pid ${a.child.pid} `, 'm'));
+    const statusB = await runCli(['status', '--data', data, '--listen', `stomp://127.0.0.1:${portB}`]);
+    assert.equal(statusB.code, 0);
+    assert.match(statusB.stdout, new RegExp(`^running \\(pid ${b.child.pid}\\): standby since `, 'm'));
+
+    // Stopping the master hands over: the standby takes the lock and opens its port.
+    const stop = await runCli(['stop', '--data', data, '--listen', `stomp://127.0.0.1:${portA}`]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, `stopped (pid ${a.child.pid})\n`);
+    assert.equal(await b.waitForLine(/^listening /), `listening stomp on 127.0.0.1:${portB}`);
+    assert.equal(await canConnect(portB), true);
+    const after = await runCli(['status', '--data', data, '--listen', `stomp://127.0.0.1:${portB}`]);
+    assert.match(after.stdout, new RegExp(`^running \\(pid ${b.child.pid}\\): master since `));
+    assert.equal((await runCli(['stop', '--data', data, '--listen', `stomp://127.0.0.1:${portB}`])).code, 0);
+    assert.equal(await b.exited, 0);
+  } finally {
+    for (const c of [a, b]) if (c.child.exitCode === null) c.child.kill('SIGKILL');
   }
 });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../helpers/ports.js';
 import { runCli } from '../cli/cli-process.js';
 
 let tb: TestBroker;

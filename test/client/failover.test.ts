@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FerryClient, type ReceivedMessage } from '../../src/client/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../helpers/ports.js';
 import { Inbox } from '../helpers/inbox.js';
 import { waitFor } from '../helpers/stompjs-scenarios.js';
 

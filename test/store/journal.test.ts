@@ -236,3 +236,56 @@ test('store: journal keeps the producer audit when the segments that wrote it ar
     assert.deepEqual(state.producers, [{ producer: 'p-old', seq: 41 }], 'carried by every later checkpoint');
     await store.close();
   }));
+
+/** A fence that is valid until `lost` is set (the HA lease as the journal sees it). */
+function testFence(): { valid(): boolean; holder: string; epoch: number; lost: boolean } {
+  return {
+    lost: false,
+    holder: 'test',
+    epoch: 1,
+    valid() {
+      return !this.lost;
+    },
+  };
+}
+
+test('store: journal under a fence seals what it took over and ignores what a fenced old master writes later', () =>
+  withTempDir(async (dir) => {
+    const { JournalStore } = await import('../../src/store/journal/journal-store.js');
+    const journal = join(dir, 'journal');
+    const open = (fence?: ReturnType<typeof testFence>): InstanceType<typeof JournalStore> =>
+      new JournalStore({ directory: journal, segmentSize: 64 * 1024, sync: true, fence, pidLock: false });
+    // The old master: writes, then is paused (its fence still says valid: the pause hides the loss).
+    const oldFence = testFence();
+    const old = open(oldFence);
+    await old.open();
+    await appendAsync(old, [{ op: 'destination-add', name: 'queue://a' }, add(1, ['queue://a']), add(2, ['queue://a'])]);
+    // The new master takes over: seals segment files as they are and writes to a fresh one.
+    const fresh = open(testFence());
+    const state = await fresh.open();
+    assert.deepEqual(state.messages.map((m) => m.id), [1, 2]);
+    await appendAsync(fresh, [add(3, ['queue://a']), ack('queue://a', 1)]);
+    // The old master resumes and lets late writes out (in life: at most one, in the microseconds
+    // between a lease check and its write). One lands past the seal of its segment; the next one
+    // rolls into the segment sealed void; a third would roll onto the new master's segment and fails.
+    await appendAsync(old, [add(99, ['queue://a'])]);
+    await appendAsync(old, [add(100, ['queue://a'], Buffer.alloc(70 * 1024))]);
+    await assert.rejects(appendAsync(old, [add(101, ['queue://a'], Buffer.alloc(70 * 1024))]), (e) => errorCode(e) === 'STORE_IO');
+    oldFence.lost = true;
+    await assert.rejects(appendAsync(old, [add(102, ['queue://a'])]), (e) => errorCode(e) === 'STORE_FENCED');
+    await old.close();
+    await appendAsync(fresh, [add(4, ['queue://a'])]);
+    await fresh.close();
+    // Whoever opens next sees exactly what the new master wrote on top of what it took over.
+    const next = open(testFence());
+    const after = await next.open();
+    assert.deepEqual(after.messages.map((m) => m.id), [2, 3, 4], 'the old master\'s late writes are not recovered');
+    assert.deepEqual(await next.read([2, 3, 4]), [Buffer.from('body-2'), Buffer.from('body-3'), Buffer.from('body-4')]);
+    await next.close();
+    const files = await segmentFiles(dir);
+    assert.ok(!files.includes('segment-00000002.log'), `the void segment an old master rolled into is deleted (${files.join(', ')})`);
+    // Without a fence (ha.lock: none afterwards) the seals still hold.
+    const plain = open();
+    assert.deepEqual((await plain.open()).messages.map((m) => m.id), [2, 3, 4]);
+    await plain.close();
+  }));

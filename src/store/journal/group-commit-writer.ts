@@ -512,7 +512,7 @@ export class GroupCommitWriter {
         };
         if (!this.options.sync) return begin();
         fsyncDirectory(this.options.directory, (syncErr) => (syncErr ? failed(syncErr) : begin()));
-      });
+      }, this.options.fence !== undefined);
     };
     if (spare === undefined) withFile(false);
     else spare.take(path, withFile);

@@ -17,8 +17,11 @@
  *
  * An all-zero last segment (the writer renamed the spare into place, then died before its first
  * write) is an empty segment: the writer lays down header and checkpoint at offset 0.
+ *
+ * Seals (seals.ts): a sealed segment is read up to its sealed length and never truncated (bytes
+ * past the seal are a fenced old master's and are ignored); a segment sealed void is deleted.
  */
-import { open as openFile, readdir } from 'node:fs/promises';
+import { open as openFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type pino from 'pino';
@@ -27,6 +30,7 @@ import type { JournalIndex } from './journal-index.js';
 import { RECORD_HEADER_SIZE } from './record-codec.js';
 import { decodePayload, isBatchPayload } from './record-decoder.js';
 import { checkSegmentHeader, isAllZero, parseSegmentFileName, SEGMENT_HEADER_SIZE, SegmentReader, segmentFileName } from './segment-file.js';
+import type { Seals } from './seals.js';
 
 export interface RecoveredJournal {
   /** Segment seqs found, ascending. The last one is reopened for appending. */
@@ -37,6 +41,8 @@ export interface RecoveredJournal {
   readonly fileSizes: ReadonlyMap<number, number>;
   /** Whether the last segment holds any batch record (beyond its checkpoint). */
   readonly lastHasBatches: boolean;
+  /** The last segment is sealed: the writer must start a new one. */
+  readonly lastSealed: boolean;
 }
 
 interface SegmentScan {
@@ -154,11 +160,19 @@ export async function recoverJournal(
   sync: boolean,
   keepZeroTail: boolean,
   logger?: pino.Logger,
+  seals: Seals = new Map(),
 ): Promise<RecoveredJournal> {
   const segments: number[] = [];
   for (const name of await readdir(directory)) {
     const seq = parseSegmentFileName(name);
-    if (seq !== undefined) segments.push(seq);
+    if (seq === undefined) continue;
+    if (seals.get(seq) === 0) {
+      // Void: written by a fenced old master after the takeover sealed the journal.
+      logger?.warn({ segment: name }, 'journal: deleting a segment written after a takeover sealed the journal');
+      await unlink(join(directory, name));
+      continue;
+    }
+    segments.push(seq);
   }
   segments.sort((a, b) => a - b);
   const sizes = new Map<number, number>();
@@ -168,21 +182,24 @@ export async function recoverJournal(
   for (let i = 0; i < segments.length; i++) {
     const seq = segments[i] as number;
     const isLast = i === segments.length - 1;
-    const file = await openFile(join(directory, segmentFileName(seq)), isLast ? 'r+' : 'r');
+    const sealed = seals.get(seq);
+    const file = await openFile(join(directory, segmentFileName(seq)), isLast && sealed === undefined ? 'r+' : 'r');
     try {
-      const { size } = await file.stat();
+      const { size: fileLength } = await file.stat();
+      if (sealed !== undefined && fileLength < sealed) throw corrupt(seq, fileLength, `segment is shorter than its seal (${sealed} bytes)`);
+      const size = sealed ?? fileLength;
       const reader = new SegmentReader(file, size, shared);
       index.beginSegment(seq);
-      const scan = await scanSegment(reader, seq, isLast, index);
+      const scan = await scanSegment(reader, seq, isLast && sealed === undefined, index);
       shared = reader.buffer;
-      let fileSize = size;
+      let fileSize = fileLength;
       if (scan.tornReason !== undefined) {
         logger?.warn(
           { segment: segmentFileName(seq), offset: scan.validEnd, dropped: size - scan.validEnd, reason: scan.tornReason },
           'journal: torn write at the tail of the last segment; truncating it',
         );
       }
-      if (isLast && size > scan.validEnd && (scan.tornReason !== undefined || !keepZeroTail)) {
+      if (isLast && sealed === undefined && size > scan.validEnd && (scan.tornReason !== undefined || !keepZeroTail)) {
         await file.truncate(scan.validEnd);
         if (sync) await file.datasync();
         fileSize = scan.validEnd;
@@ -194,5 +211,6 @@ export async function recoverJournal(
       await file.close();
     }
   }
-  return { segments, sizes, fileSizes, lastHasBatches };
+  const last = segments[segments.length - 1];
+  return { segments, sizes, fileSizes, lastHasBatches, lastSealed: last !== undefined && seals.has(last) };
 }

@@ -21,6 +21,7 @@ import { encodeBatch } from './record-codec.js';
 import { SegmentReadHandles } from './segment-read-handles.js';
 import { segmentFileName } from './segment-file.js';
 import { fsyncDirectory } from './segment-io.js';
+import { readSeals, writeSeals } from './seals.js';
 import { SPARE_PARTIAL_NAME, SPARE_SEGMENT_NAME, SpareSegment, zeroFillAsync } from './segment-preallocator.js';
 
 /** read() merges neighbouring bodies into one pread when the bytes between them are at most this. */
@@ -171,12 +172,15 @@ export class JournalStore implements MessageStore {
     const fds: number[] = [];
     try {
       const started = Date.now();
-      const recovered = await recoverJournal(this.directory, this.index, this.sync, this.preallocate, this.logger);
+      const seals = await readSeals(this.directory);
+      const recovered = await recoverJournal(this.directory, this.index, this.sync, this.preallocate, this.logger, seals);
       if (this.spare !== undefined) await this.spare.adopt();
       else await removeSpareFiles(this.directory);
       let seq = recovered.segments[recovered.segments.length - 1];
-      if (seq === undefined) {
-        seq = 1;
+      // Taking over (HA) or after one: seal what is there and write only to a fresh segment.
+      if (seq !== undefined && (this.fence !== undefined || recovered.lastSealed)) seq = await this.seal(seals, recovered.segments, recovered.sizes);
+      if (seq === undefined || !recovered.segments.includes(seq)) {
+        seq ??= 1;
         this.index.beginSegment(seq);
         const created = await openRaw(join(this.directory, segmentFileName(seq)), 'wx');
         await closeRaw(created);
@@ -193,7 +197,7 @@ export class JournalStore implements MessageStore {
       const writer = new GroupCommitWriter(
         this.index,
         { directory: this.directory, segmentSize: this.segmentSize, sync: this.sync, datasync: this.datasync, spare: this.spare, fence: this.fence, logger: this.logger },
-        { seq, fds, size, allocated, hasBatches: recovered.lastHasBatches },
+        { seq, fds, size, allocated, hasBatches: recovered.segments.includes(seq) && recovered.lastHasBatches },
       );
       writer.onRoll = (oldSeq, oldSize, oldAllocated) => {
         this.closedSizes.set(oldSeq, oldAllocated);
@@ -223,6 +227,25 @@ export class JournalStore implements MessageStore {
       await this.lock?.release();
       throw e;
     }
+  }
+
+  /**
+   * Seals every existing segment at its recovered length and the next number as void (seals.ts),
+   * and returns the fresh segment to write to, after both. The seal is durable before any write.
+   */
+  private async seal(previous: ReadonlyMap<number, number>, segments: readonly number[], sizes: ReadonlyMap<number, number>): Promise<number> {
+    if (this.fence !== undefined && !this.fence.valid()) throw new FerryError('STORE_FENCED', 'journal: the master lock was lost while opening');
+    const oldest = segments[0] ?? 0;
+    let newest = segments[segments.length - 1] ?? 0;
+    const seals = new Map<number, number>();
+    // Keep what still matters: seals of segments that exist, void marks not older than them.
+    for (const [seq, length] of previous) if (seq >= oldest) seals.set(seq, length);
+    for (const seq of segments) seals.set(seq, sizes.get(seq) ?? 0);
+    for (const seq of seals.keys()) newest = Math.max(newest, seq);
+    seals.set(newest + 1, 0);
+    await writeSeals(this.directory, seals, this.sync);
+    this.logger?.info({ sealed: segments.length, next: segmentFileName(newest + 2) }, 'journal: sealed for this master; writing to a fresh segment');
+    return newest + 2;
   }
 
   append(ops: readonly StoreOp[], done: AppendDone): void {

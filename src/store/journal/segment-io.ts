@@ -27,9 +27,10 @@ export function writeFully(fd: number, buf: Buffer, position: number): Error | n
 
 /**
  * Opens `path` `count` times read-write; the first open creates it when `create`, emptying a file
- * left there by a roll that failed before switching (the writer never wrote to it).
+ * left there by a roll that failed before switching (the writer never wrote to it). `exclusive`
+ * (HA): never touch an existing file, it may be a newer master's segment (EEXIST instead).
  */
-export function openSlots(path: string, count: number, create: boolean, done: (err: Error | null, fds: number[]) => void): void {
+export function openSlots(path: string, count: number, create: boolean, done: (err: Error | null, fds: number[]) => void, exclusive = false): void {
   const fds: number[] = [];
   const next = (err: Error | null, fd?: number): void => {
     if (err) {
@@ -38,7 +39,7 @@ export function openSlots(path: string, count: number, create: boolean, done: (e
     }
     if (fd !== undefined) fds.push(fd);
     if (fds.length === count) return done(null, fds);
-    open(path, fds.length === 0 && create ? 'w' : 'r+', next);
+    open(path, fds.length === 0 && create ? (exclusive ? 'wx' : 'w') : 'r+', next);
   };
   next(null);
 }

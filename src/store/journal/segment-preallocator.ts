@@ -10,7 +10,7 @@
  * were fdatasync'd, so a spare under the final name is always complete; a `.partial` left by a
  * crash is deleted at the next open. Neither name is a segment name: recovery never sees them.
  */
-import { close, fdatasync, open, rename, stat, unlink, write } from 'node:fs';
+import { close, fdatasync, link, open, rename, stat, unlink, write } from 'node:fs';
 import { join } from 'node:path';
 import type pino from 'pino';
 
@@ -166,10 +166,22 @@ export class SpareSegment {
   take(target: string, done: (taken: boolean) => void): void {
     if (this.state !== 'ready' || !this.mayWrite()) return done(false);
     this.state = 'none';
-    rename(join(this.directory, SPARE_SEGMENT_NAME), target, (err) => {
+    const spare = join(this.directory, SPARE_SEGMENT_NAME);
+    const finish = (err: NodeJS.ErrnoException | null): void => {
       this.onDisk = 0;
       if (err !== null) this.logger?.warn({ err }, 'journal: could not use the preallocated segment');
       done(err === null);
+    };
+    // link(2), not rename(2): it never replaces an existing file. Under HA a segment of that name
+    // may already be a newer master's (a fenced old master's late roll must fail, not clobber it).
+    link(spare, target, (err) => {
+      if (err === null) return unlink(spare, () => finish(null));
+      if (err.code === 'EEXIST') {
+        this.state = 'ready';
+        return finish(err);
+      }
+      // A file system without hard links: rename, as long as nothing is there yet.
+      stat(target, (statErr) => (statErr?.code === 'ENOENT' ? rename(spare, target, finish) : finish(err)));
     });
   }
 
