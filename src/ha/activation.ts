@@ -105,12 +105,11 @@ export class Activation<S extends ServingHandle> {
         }
       }
       this.setRole({ role: 'activating', epoch: lease?.epoch });
-      let fencedReason: string | undefined;
-      let onFenced: (reason: string) => void = (reason) => (fencedReason = reason);
+      // Settles with the reason when the lease is lost or the core finds it gone (whichever first).
+      let onFenced: (reason: string) => void = () => undefined;
       const lost = new Promise<string>((resolve) => {
-        onFenced = (reason) => resolve(reason);
+        onFenced = resolve;
         lease?.onLost(resolve);
-        if (fencedReason !== undefined) resolve(fencedReason);
       });
       let serving: S;
       try {
@@ -137,6 +136,7 @@ export class Activation<S extends ServingHandle> {
       this.setRole({ role: 'stepping-down', reason: outcome.lost });
       this.log.warn({ reason: outcome.lost, epoch: lease?.epoch }, 'stepping down: closing listeners and every connection; writing nothing more');
       await serving.abort();
+      this.current = undefined;
       await lease?.release();
       if (this.lock === undefined) return; // no lock to wait for: a fenced store without HA is fatal
     }
