@@ -5,8 +5,12 @@
  * standby. Without a lock it simply serves. Every role change is reported (log, status).
  */
 import type { Logger } from 'pino';
+import { abortableSleep } from '../util/abortable-sleep.js';
 import type { Lease, LockHolder, MasterLock } from './api.js';
 import { describeHolder } from './file-lease-lock.js';
+
+/** After stepping down, sit out this many of the standbys' polls before trying for the lock again. */
+const STEP_DOWN_PAUSE_POLLS = 4;
 
 export type Role = 'starting' | 'standby' | 'activating' | 'master' | 'stepping-down' | 'stopping' | 'stopped';
 
@@ -48,6 +52,8 @@ export class Activation<S extends ServingHandle> {
     private readonly lock: MasterLock | undefined,
     private readonly hooks: ActivationHooks<S>,
     private readonly log: Logger,
+    /** ha.retryInterval: paces the pause after a step-down. */
+    private readonly retryInterval: number,
   ) {
     this.stopSignal = new Promise((resolve) => (this.stopRequested = resolve));
     const finish = (err: Error): void => {
@@ -139,6 +145,9 @@ export class Activation<S extends ServingHandle> {
       this.current = undefined;
       await lease?.release();
       if (this.lock === undefined) return; // no lock to wait for: a fenced store without HA is fatal
+      // Leave a healthy standby a few polls to take over before competing again: a broker that
+      // just lost its lock (a cut connection, a pause) should not win it straight back.
+      await abortableSleep(STEP_DOWN_PAUSE_POLLS * this.retryInterval, this.abort.signal).catch(() => undefined);
     }
   }
 }

@@ -24,6 +24,8 @@ export interface NodeOptions {
   readonly store?: readonly string[];
   readonly ha?: Readonly<Record<string, string>>;
   readonly logLevel?: string;
+  /** Listen on this port (a restarted node keeps its place in the clients' failover URI); default a free one. */
+  readonly port?: number;
 }
 
 export class ClusterNode {
@@ -54,7 +56,7 @@ export class ClusterNode {
   }
 
   static async start(options: NodeOptions): Promise<ClusterNode> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     mkdirSync(options.dir, { recursive: true });
     const configFile = join(options.dir, `${options.name}.yaml`);
     const ha = { ...TEST_HA, ...options.ha };
@@ -72,7 +74,8 @@ export class ClusterNode {
         ...Object.entries(ha).map(([k, v]) => `  ${k}: ${v}`),
         'logging:',
         `  level: ${options.logLevel ?? 'info'}`,
-        '  stdout: false',
+        // JSON lines on stdout too: they end up in the output a failed wait prints.
+        '  stdout: true',
         '  file: true',
         '',
       ].join('\n'),
