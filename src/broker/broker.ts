@@ -20,6 +20,7 @@ import { PolicyMap } from './policies/policy-map.js';
 import { deadLetter } from './policies/dead-letter.js';
 import { SCHEDULER_CONTAINER, ScheduledJobs, type ScheduledJobInfo, type ScheduledJobsHooks } from './scheduler/scheduled-jobs.js';
 import { ProducerAudit } from './audit/producer-audit.js';
+import { StoreWriter } from './store-writer.js';
 import type { DestinationPolicy } from '../config/types.js';
 
 export interface BrokerOptions {
@@ -101,9 +102,6 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   private seq = 1;
   private connSeq = 0;
   private readonly instanceId: string;
-  private pendingAcks: StoreOp[] = [];
-  private ackWaiters: Done[] = [];
-  private ackFlushScheduled = false;
   private stopping = false;
   readonly policies: PolicyMap;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -115,14 +113,8 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   private scheduledIds = 0;
   /** Duplicate suppression for resent messages (see audit/producer-audit.ts). */
   readonly audit: ProducerAudit;
-  /** Store appends issued and completed, and who waits for all appends issued so far (afterWrites). */
-  private appendsIssued = 0;
-  private appendsDone = 0;
-  private writeWaiters: Array<{ readonly upTo: number; readonly done: Done }> = [];
-  private readonly fence: WriteFence | undefined;
-  private readonly onFenced: ((reason: string) => void) | undefined;
-  /** Set once the fence failed: nothing is answered or delivered any more. */
-  private fencedError: FerryError | undefined;
+  /** Store batching (acks, appends in event order) and the HA fence. */
+  private readonly writer: StoreWriter;
 
   constructor(opts: BrokerOptions) {
     this.brokerName = opts.name;
@@ -143,33 +135,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     );
     this.scheduled = new ScheduledJobs(this, this.policies.resolve({ kind: 'queue', name: SCHEDULER_CONTAINER }));
     this.audit = new ProducerAudit(opts.producerAudit ?? DEFAULT_PRODUCER_AUDIT);
-    this.fence = opts.fence;
-    this.onFenced = opts.onFenced;
-  }
-
-  /**
-   * True while this broker may answer and deliver: no fence, or a valid one. The first false
-   * latches, and tells onFenced. Cheap: a monotonic clock comparison.
-   */
-  mayServe(): boolean {
-    if (this.fencedError !== undefined) return false;
-    if (this.fence === undefined || this.fence.valid()) return true;
-    this.fenceNow('the master lease is no longer valid');
-    return false;
-  }
-
-  /** Latches the fence: nothing is answered or delivered any more, and the caller steps down. */
-  private fenceNow(reason: string): void {
-    if (this.fencedError !== undefined) return;
-    this.fencedError = new FerryError(ErrorCodes.STORE_FENCED, 'this broker lost its master lock: not answering; reconnect to the new master');
-    this.log.warn({ reason }, 'fenced: no more receipts or deliveries');
-    this.onFenced?.(reason);
-  }
-
-  /** `done`, or the fence error instead once the lease is gone (a receipt's moment of truth). */
-  private answer(done: Done, err?: FerryError): void {
-    if (err === undefined && !this.mayServe()) done(this.fencedError);
-    else done(err);
+    this.writer = new StoreWriter(opts.store, this.log, opts.fence, opts.onFenced);
   }
 
   /** Opens the store and rebuilds destinations, durable subscriptions and pending messages. */
@@ -246,7 +212,7 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     this.scheduled.stop();
     const reason = new FerryError(ErrorCodes.BROKER_STOPPING, 'broker is stopping');
     for (const s of [...this.sessions]) s.close(reason);
-    await new Promise<void>((resolve) => this.flushAcks(() => resolve()));
+    await this.writer.flush();
     this.resources.stop(reason);
     await this.store.close();
     await this.tempStore?.close();
@@ -264,96 +230,27 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   // ---- store ----
 
   storeAck(container: string, id: number): void {
-    this.pendingAcks.push({ op: 'ack', container, id });
-    this.scheduleAckFlush();
+    this.writer.storeAck(container, id);
   }
 
   /** Calls `done` once every ack recorded so far is durable. */
   afterAcks(done: Done): void {
-    if (this.pendingAcks.length === 0 && !this.ackFlushScheduled) {
-      this.answer(done);
-      return;
-    }
-    this.ackWaiters.push(done);
-    this.scheduleAckFlush();
+    this.writer.afterAcks(done);
   }
 
-  private scheduleAckFlush(): void {
-    if (this.ackFlushScheduled) return;
-    this.ackFlushScheduled = true;
-    setImmediate(() => this.flushAcks());
-  }
-
-  private flushAcks(then?: Done): void {
-    this.ackFlushScheduled = false;
-    const ops = this.pendingAcks;
-    const waiters = this.ackWaiters;
-    this.pendingAcks = [];
-    this.ackWaiters = [];
-    if (then) waiters.push(then);
-    if (ops.length === 0) {
-      for (const w of waiters) w();
-      return;
-    }
-    this.storeAppend(ops, (err) => {
-      const fe = err ? this.storeError(err) : undefined;
-      for (const w of waiters) this.answer(w, fe);
-    });
-  }
-
-  /** Every store append goes through here, so afterWrites() knows what is still in flight. */
-  private storeAppend(ops: StoreOp[], done: (err?: Error) => void): void {
-    this.appendsIssued++;
-    this.store.append(ops, (err) => {
-      this.appendsDone++;
-      done(err);
-      if (this.writeWaiters.length > 0 && (this.writeWaiters[0] as { upTo: number }).upTo <= this.appendsDone) {
-        const ready = this.writeWaiters.filter((w) => w.upTo <= this.appendsDone);
-        this.writeWaiters = this.writeWaiters.filter((w) => w.upTo > this.appendsDone);
-        for (const w of ready) this.answer(w.done, err ? this.storeError(err) : undefined);
-      }
-    });
-  }
-
-  /**
-   * Calls `done` once every store append issued so far has completed (the store completes appends
-   * in order): a duplicate send is answered only when what it duplicates is safe.
-   */
+  /** Calls `done` once every store append issued so far has completed (see StoreWriter). */
   afterWrites(done: Done): void {
-    if (this.appendsDone === this.appendsIssued) {
-      process.nextTick(() => this.answer(done));
-      return;
-    }
-    this.writeWaiters.push({ upTo: this.appendsIssued, done });
+    this.writer.afterWrites(done);
   }
 
   /** Appends ops after any acks recorded earlier (keeps the store's view in event order). */
   append(ops: StoreOp[], done: (err?: FerryError) => void): void {
-    let ackWaiters: Done[] | undefined;
-    if (this.pendingAcks.length > 0) {
-      ops = this.pendingAcks.concat(ops);
-      this.pendingAcks = [];
-      // Those acks' waiters (ACK receipts) go with them: the next ack flush would find nothing to
-      // write and answer at once, before this batch is durable (found by test/crash/kill9).
-      ackWaiters = this.ackWaiters;
-      this.ackWaiters = [];
-    }
-    this.storeAppend(ops, (err) => {
-      const fe = err ? this.storeError(err) : undefined;
-      if (ackWaiters) for (const w of ackWaiters) this.answer(w, fe);
-      this.answer(done, fe);
-    });
+    this.writer.append(ops, done);
   }
 
-  private storeError(err: Error): FerryError {
-    if (err instanceof FerryError && err.code === ErrorCodes.STORE_FENCED) {
-      // The store is the authority (a SQL store checks the lock row): step down even if our own
-      // clock still gives the lease some time.
-      this.fenceNow(`the store refused a write: ${err.message}`);
-      return err;
-    }
-    this.log.error({ err }, 'store write failed');
-    return err instanceof FerryError ? err : new FerryError(ErrorCodes.STORE_IO, `store write failed: ${err.message}`, { cause: err });
+  /** True while this broker may answer and deliver (HA fencing, see StoreWriter.mayServe). */
+  mayServe(): boolean {
+    return this.writer.mayServe();
   }
 
   // ---- destinations ----
@@ -651,7 +548,8 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     }
     for (const op of extraOps) ops.push(op);
     if (ops.length === 0) {
-      if (!this.mayServe()) return done(this.fencedError);
+      const fenced = this.writer.fencedError();
+      if (fenced !== undefined) return done(fenced);
       apply();
       done();
       return;
