@@ -4,11 +4,13 @@
  */
 import { join } from 'node:path';
 import type pino from 'pino';
+import { DEFAULT_SQL_POOL, DEFAULT_SQL_TABLE_PREFIX } from '../config/defaults.js';
 import type { StoreConfig } from '../config/types.js';
 import { FerryError, ErrorCodes } from '../errors.js';
 import type { MessageStore, WriteFence } from './api.js';
 import { JournalStore } from './journal/journal-store.js';
 import { MemoryStore } from './memory/memory-store.js';
+import { SqlStore } from './sql/sql-store.js';
 
 /** Sub-directory of the broker's data directory that holds the journal segments and its lock. */
 export const JOURNAL_DIRECTORY_NAME = 'journal';
@@ -22,7 +24,11 @@ export interface CreateStoreOptions {
    * standby on this host take over from a paused master) already decides who writes.
    */
   readonly pidLock?: boolean | undefined;
-  /** SQL stores under a database lock: every write transaction verifies the lock row (fencing token). */
+  /**
+   * SQL stores under a database lock: every write transaction first checks, with a shared-lock
+   * read, that the lock row still names the fence's holder and epoch and has not expired in the
+   * database's clock; otherwise the batch fails with STORE_FENCED and so does every later one.
+   */
   readonly verifyLockRow?: boolean | undefined;
 }
 
@@ -46,9 +52,20 @@ export function createStore(config: PartialStoreConfig, dataDirectory: string, o
       return new MemoryStore({ maxProducers: config.producerAudit });
     case 'postgres':
     case 'mysql':
-      throw new FerryError(ErrorCodes.STORE_UNAVAILABLE, `store.type ${config.type} is not built yet`);
+      if (!config.url) throw new FerryError(ErrorCodes.STORE_UNAVAILABLE, `store.type ${config.type} needs store.url`);
+      return new SqlStore({
+        type: config.type,
+        url: config.url,
+        pool: config.pool ?? DEFAULT_SQL_POOL,
+        tablePrefix: config.tablePrefix ?? DEFAULT_SQL_TABLE_PREFIX,
+        maxProducers: config.producerAudit,
+        fence,
+        verifyLockRow: options.verifyLockRow,
+        logger,
+      });
   }
 }
 
 export { JournalStore, DEFAULT_SEGMENT_SIZE, type JournalStoreOptions, type JournalStats } from './journal/journal-store.js';
 export { MemoryStore } from './memory/memory-store.js';
+export { SqlStore, type SqlStoreOptions } from './sql/sql-store.js';

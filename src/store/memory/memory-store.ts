@@ -18,6 +18,7 @@ import type {
 } from '../api.js';
 import { FerryError } from '../../errors.js';
 import { DEFAULT_MAX_PRODUCERS } from '../api.js';
+import { isValidOp } from '../op-validation.js';
 import { ProducerTable } from '../producer-table.js';
 
 interface StoredMessage {
@@ -26,40 +27,6 @@ interface StoredMessage {
   readonly priority: number;
   readonly expiration: number;
   readonly data: Buffer;
-}
-
-function isSafeId(id: unknown): boolean {
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
-}
-
-/** Same acceptance rules as the journal codec, so both stores refuse the same batches. */
-function isValidOp(op: StoreOp): boolean {
-  switch (op.op) {
-    case 'add':
-      return (
-        isSafeId(op.id) &&
-        Array.isArray(op.containers) &&
-        op.containers.every((c) => typeof c === 'string') &&
-        Number.isInteger(op.priority) &&
-        op.priority >= 0 &&
-        op.priority <= 255 &&
-        typeof op.expiration === 'number' &&
-        Buffer.isBuffer(op.data)
-      );
-    case 'ack':
-      return typeof op.container === 'string' && isSafeId(op.id);
-    case 'destination-add':
-    case 'destination-remove':
-      return typeof op.name === 'string';
-    case 'subscription-add':
-      return typeof op.sub === 'object' && op.sub !== null && typeof op.sub.key === 'string';
-    case 'subscription-remove':
-      return typeof op.key === 'string';
-    case 'producer':
-      return typeof op.producer === 'string' && isSafeId(op.seq);
-    default:
-      return false;
-  }
 }
 
 export class MemoryStore implements MessageStore {

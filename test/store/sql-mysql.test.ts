@@ -1,0 +1,4 @@
+import { startMariaDb } from '../helpers/db-servers.js';
+import { runSqlStoreSuite } from './sql-store-suite.js';
+
+runSqlStoreSuite('mysql', () => startMariaDb());
