@@ -3,7 +3,7 @@
  * Classic, each broker in a child process of its own, over TCP with STOMP 1.2.
  *
  *   npm run bench -- [--scenario NAME[,NAME]] [--messages N] [--size BYTES]
- *                    [--target ferrymq|activemq|both] [--json] [--profile DIR]
+ *                    [--target T[,T]] [--sql] [--json] [--profile DIR]
  *
  * Progress goes to stderr; results (text, or one JSON document with --json) to stdout.
  * Method notes: docs/benchmarks.md.
@@ -28,7 +28,7 @@ import { persistentScenario, queueScenario } from './scenario-queue.js';
 import { requestReplyScenario } from './scenario-request-reply.js';
 import { BACKLOG_DEFAULT_MESSAGES, BACKLOG_NAME, formatBacklog, runBacklog, type BacklogRun } from './scenario-backlog.js';
 import { fanoutScenario } from './scenario-topic.js';
-import { findActiveMq, stopAllTargets, startActiveMq, startFerryMq, type RunningTarget, type TargetName } from './targets.js';
+import { findActiveMq, isActiveMqTarget, startTarget, stopAllTargets, targetDatabase, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.js';
 
 const SCENARIOS: readonly Scenario[] = [queueScenario, persistentScenario, fanoutScenario, requestReplyScenario];
 /** The brief's message size. */
@@ -45,6 +45,13 @@ const DEFAULT_MAX_SECONDS = 30;
 const WARMUP_MAX_SECONDS = 5;
 /** Functions listed from a --profile run. */
 const PROFILE_TOP = 25;
+/**
+ * What a SQL target runs when --scenario is not given: the other default scenarios are
+ * non-persistent and never touch the store, so they would only repeat the journal target's numbers.
+ */
+const SQL_DEFAULT_SCENARIOS: readonly string[] = ['persistent'];
+/** What --sql adds to the targets. */
+const SQL_TARGETS: readonly TargetName[] = ['ferrymq-postgres', 'ferrymq-mysql', 'activemq-jdbc'];
 
 const USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
@@ -52,7 +59,10 @@ const USAGE = `usage: npm run bench -- [options]
   --messages N             measured messages (round trips) per scenario (default: per scenario)
   --size BYTES             message body size (default ${DEFAULT_BODY_SIZE})
   --max-seconds S          stop sending after S seconds of a measured phase (default ${DEFAULT_MAX_SECONDS})
-  --target T               ferrymq, activemq or both (default: both when ActiveMQ is installed)
+  --target T[,T]           ${TARGET_NAMES.join(', ')}; both = ferrymq,activemq;
+                           sql = ${SQL_TARGETS.join(',')} (default: both when ActiveMQ is installed)
+  --sql                    add the SQL targets (each starts its own database server in a temp dir);
+                           without --scenario they run only ${SQL_DEFAULT_SCENARIOS.join(', ')}
   --json                   print one JSON document instead of text
   --profile DIR            CPU-profile the FerryMQ broker child (node --cpu-prof) into DIR
   --no-fsync               FerryMQ journal without fdatasync (diagnosis only: is fsync the limit?)`;
@@ -63,6 +73,8 @@ const log = (line: string): void => {
 
 interface Options {
   readonly scenarios: readonly Scenario[];
+  /** --scenario was given: every target runs exactly those. */
+  readonly scenariosChosen: boolean;
   readonly messages: number | undefined;
   readonly bodySize: number;
   readonly maxSeconds: number;
@@ -84,6 +96,7 @@ function parseOptions(argv: readonly string[]): Options {
       size: { type: 'string' },
       'max-seconds': { type: 'string' },
       target: { type: 'string' },
+      sql: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'no-fsync': { type: 'boolean', default: false },
@@ -102,14 +115,27 @@ function parseOptions(argv: readonly string[]): Options {
   const maxSecondsText = values['max-seconds'];
   const maxSeconds = maxSecondsText === undefined ? DEFAULT_MAX_SECONDS : positiveInt(maxSecondsText, '--max-seconds');
   const activemqMissing = findActiveMq() === undefined;
-  const target = values.target ?? (activemqMissing ? 'ferrymq' : 'both');
-  const targets: TargetName[] =
-    target === 'both' ? ['ferrymq', 'activemq'] : target === 'ferrymq' || target === 'activemq' ? [target] : usageError(`unknown target ${target}`);
-  if (targets.includes('activemq') && activemqMissing) {
-    usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-activemq.sh');
+  const targets = parseTargets(values.target ?? (activemqMissing ? 'ferrymq' : 'both'), values.sql, activemqMissing);
+  if (targets.some(isActiveMqTarget) && activemqMissing) {
+    usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-bench-deps.sh');
   }
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  return { scenarios, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing, backlog };
+  return { scenarios, scenariosChosen: names.length > 0, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing, backlog };
+}
+
+/** `--target` names (with `both` and `sql` as shorthands) plus `--sql`, in order, without repeats. */
+function parseTargets(text: string, sql: boolean, activemqMissing: boolean): TargetName[] {
+  const names = text.split(',').filter((t) => t !== '');
+  const out = new Set<TargetName>();
+  const add = (list: readonly TargetName[]): void => list.forEach((t) => out.add(t));
+  for (const n of names) {
+    if (n === 'both') add(['ferrymq', 'activemq']);
+    else if (n === 'sql') add(SQL_TARGETS);
+    else add([TARGET_NAMES.find((t) => t === n) ?? usageError(`unknown target ${n}`)]);
+  }
+  // --sql on a machine without ActiveMQ: the FerryMQ SQL targets still run.
+  if (sql) add(SQL_TARGETS.filter((t) => !(activemqMissing && isActiveMqTarget(t))));
+  return [...out];
 }
 
 function positiveInt(text: string, name: string): number {
@@ -122,21 +148,28 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
+/** The scenarios a target runs: a SQL target only the store-bound ones unless --scenario chose. */
+function scenariosFor(name: TargetName, opts: Options): readonly Scenario[] {
+  if (opts.scenariosChosen || targetDatabase(name) === undefined) return opts.scenarios;
+  return opts.scenarios.filter((s) => SQL_DEFAULT_SCENARIOS.includes(s.name));
+}
+
 async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Promise<HotFunction[] | undefined> {
-  if (opts.scenarios.length === 0) return undefined;
+  const scenarios = scenariosFor(name, opts);
+  if (scenarios.length === 0) return undefined;
   log(`starting ${name} ...`);
   let target: RunningTarget;
   try {
-    target = name === 'ferrymq' ? await startFerryMq({ profileDir: opts.profileDir, noFsync: opts.noFsync }) : await startActiveMq();
+    target = await startTarget(name, { profileDir: opts.profileDir, noFsync: opts.noFsync });
   } catch (err) {
     const error = (err as Error).message;
     log(`cannot start ${name}: ${error}`);
-    for (const s of opts.scenarios) runs.push({ target: name, label: name, scenario: s.name, error: `broker did not start: ${error}` });
+    for (const s of scenarios) runs.push({ target: name, label: name, scenario: s.name, error: `broker did not start: ${error}` });
     return undefined;
   }
   log(`${target.label} listening on ${target.host}:${target.port} (pid ${target.pid ?? '?'})`);
   try {
-    for (const s of opts.scenarios) {
+    for (const s of scenarios) {
       const messages = opts.messages ?? s.defaultMessages;
       const warmup = Math.max(1, Math.min(s.warmupMessages, Math.round(messages * WARMUP_SHARE)));
       const ctx = { host: target.host, port: target.port, bodySize: opts.bodySize, brokerPid: target.pid };
@@ -156,7 +189,7 @@ async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Pr
   } finally {
     await target.stop();
   }
-  if (name !== 'ferrymq' || opts.profileDir === undefined) return undefined;
+  if (isActiveMqTarget(name) || opts.profileDir === undefined) return undefined;
   const profile = newestProfile(opts.profileDir);
   if (profile === undefined) return undefined;
   log(`FerryMQ broker CPU profile: ${profile}`);
@@ -169,6 +202,10 @@ async function runBacklogs(opts: Options): Promise<BacklogRun[]> {
   if (!opts.backlog) return out;
   const messages = opts.messages ?? BACKLOG_DEFAULT_MESSAGES;
   for (const target of opts.targets) {
+    if (target !== 'ferrymq' && target !== 'activemq') {
+      log(`${BACKLOG_NAME}: skipping ${target} (the backlog scenario runs on ferrymq and activemq only)`);
+      continue;
+    }
     const run = await runBacklog({ target, messages, bodySize: opts.bodySize, noFsync: opts.noFsync, log });
     log(formatBacklog(run));
     out.push(run);
@@ -212,7 +249,8 @@ async function main(): Promise<void> {
     const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
     if (runs.length > 0) {
       out.push(...runs.map(formatRun), '');
-      out.push(formatComparison(rows), '', 'FerryMQ goals:', formatGoals(goals));
+      out.push(formatComparison(rows, [...new Set(runs.map((r) => r.target))]));
+      if (goals.length > 0) out.push('', 'FerryMQ goals:', formatGoals(goals));
     }
     if (backlogRuns.length > 0) out.push(...(runs.length > 0 ? [''] : []), ...backlogRuns.map(formatBacklog));
     if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));

@@ -3,15 +3,39 @@
  * directory, and stopped (and the directory removed) by the bench itself.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml } from './activemq-config.js';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore } from './activemq-config.js';
+import { destroyAllDatabases, destroyDatabase, startDatabase, type BenchDatabase, type DatabaseKind } from './databases.js';
 import { LoadClient } from './load-client.js';
 
-export type TargetName = 'ferrymq' | 'activemq';
+/**
+ * `ferrymq` (journal) and `activemq` (KahaDB) are the default pair; the SQL targets start a
+ * database server of their own first: `ferrymq-postgres`, `ferrymq-mysql` (FerryMQ's SQL store)
+ * and `activemq-jdbc` (ActiveMQ's JDBC persistence adapter on PostgreSQL).
+ */
+export const TARGET_NAMES = ['ferrymq', 'activemq', 'ferrymq-postgres', 'activemq-jdbc', 'ferrymq-mysql'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** The database each SQL target runs on; undefined for the file-based stores. */
+export function targetDatabase(name: TargetName): DatabaseKind | undefined {
+  switch (name) {
+    case 'ferrymq-postgres':
+    case 'activemq-jdbc':
+      return 'postgres';
+    case 'ferrymq-mysql':
+      return 'mysql';
+    default:
+      return undefined;
+  }
+}
+
+export function isActiveMqTarget(name: TargetName): boolean {
+  return name === 'activemq' || name === 'activemq-jdbc';
+}
 
 export interface RunningTarget {
   readonly name: TargetName;
@@ -49,7 +73,7 @@ function track(child: ChildProcess, dir: string): void {
   child.once('exit', () => liveChildren.delete(child));
 }
 
-/** Stops every broker child still running and removes its temp dir (for the bench's signal handler). */
+/** Stops every broker child still running and removes its temp dir, then the database servers (for the bench's signal handler). */
 export async function stopAllTargets(): Promise<void> {
   await Promise.all(
     [...liveChildren].map(async ([child, dir]) => {
@@ -58,6 +82,7 @@ export async function stopAllTargets(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }),
   );
+  await destroyAllDatabases();
 }
 
 function tail(text: string): string {
@@ -93,6 +118,8 @@ export interface FerryOptions {
   readonly infoLogFile?: string | undefined;
   /** How long start-up (including journal recovery) may take; default FERRYMQ_START_TIMEOUT_MS. */
   readonly startTimeoutMs?: number | undefined;
+  /** A SQL store instead of the journal (the data directory then holds only the broker's temp files). */
+  readonly sql?: { readonly type: DatabaseKind; readonly url: string } | undefined;
 }
 
 /** Starts bench/broker-child.js (FerryMQ with a journal, fsync on) and waits for its port. */
@@ -109,6 +136,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     ...(options.noFsync === true ? ['--no-sync'] : []),
     ...(options.memoryLimit === undefined ? [] : ['--memory', String(options.memoryLimit)]),
     ...(options.infoLogFile === undefined ? [] : ['--info-log', options.infoLogFile]),
+    ...(options.sql === undefined ? [] : ['--store', options.sql.type, '--url', options.sql.url]),
   ];
   const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   track(child, dataDir);
@@ -178,6 +206,16 @@ function activemqVersion(): string {
   }
 }
 
+/**
+ * ActiveMQ's launcher puts ${activemq.base}/lib on the class path (besides lib/ and lib/optional
+ * of activemq.home): the PostgreSQL driver goes there rather than into the package's directories.
+ */
+function linkJdbcDriver(base: string): void {
+  if (!existsSync(POSTGRES_JDBC_JAR)) throw new Error(`${POSTGRES_JDBC_JAR} is missing: run sudo scripts/install-bench-deps.sh`);
+  mkdirSync(join(base, 'lib'), { recursive: true });
+  symlinkSync(POSTGRES_JDBC_JAR, join(base, 'lib', 'postgresql.jar'));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -196,6 +234,8 @@ export interface ActiveMqOptions {
    * on an existing store; stop() then leaves it in place: the caller owns it.
    */
   readonly dir?: string | undefined;
+  /** Default: KahaDB in the dir's data/kahadb. */
+  readonly store?: ActiveMqStore | undefined;
 }
 
 /**
@@ -210,8 +250,9 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   const ownsDir = options.dir === undefined;
   // No await from here to track(): an interrupted bench must know about every dir it made.
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
-  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir));
+  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, options.store));
   writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
+  if (options.store?.kind === 'jdbc') linkJdbcDriver(dir);
   const args = [
     ...ACTIVEMQ_HEAP,
     `-Dactivemq.home=${install.home}`,
@@ -258,11 +299,44 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   }
   return {
     name: 'activemq',
-    label: `ActiveMQ Classic ${activemqVersion()} (${install.home})`,
+    label: `ActiveMQ Classic ${activemqVersion()} (${install.home}${options.store?.kind === 'jdbc' ? ', JDBC store' : ''})`,
     host: HOST,
     port,
     pid: child.pid,
     dataDir: join(dir, 'data'),
     stop: cleanup,
   };
+}
+
+export interface TargetOptions {
+  readonly profileDir?: string | undefined;
+  readonly noFsync?: boolean | undefined;
+}
+
+/** Starts a target by name; a SQL target first starts its database server, and stop() destroys it. */
+export async function startTarget(name: TargetName, options: TargetOptions = {}): Promise<RunningTarget> {
+  const kind = targetDatabase(name);
+  if (kind === undefined) return name === 'ferrymq' ? startFerryMq(options) : startActiveMq();
+  const db = await startDatabase(kind);
+  let target: RunningTarget;
+  try {
+    target = isActiveMqTarget(name) ? await startActiveMq({ store: jdbcStore(db) }) : await startFerryMq({ profileDir: options.profileDir, sql: { type: kind, url: db.server.url } });
+  } catch (err) {
+    await destroyDatabase(db.server);
+    throw err;
+  }
+  return {
+    ...target,
+    name,
+    label: `${target.label}, ${db.label} in a temp dir (fsync on)`,
+    stop: async () => {
+      await target.stop();
+      await destroyDatabase(db.server);
+    },
+  };
+}
+
+/** ActiveMQ's JDBC store on a bench database. */
+export function jdbcStore(db: BenchDatabase): ActiveMqStore {
+  return { kind: 'jdbc', host: db.host, port: db.server.port, database: db.database, user: db.user, password: db.password };
 }
