@@ -28,6 +28,7 @@ import { persistentScenario, queueScenario } from './scenario-queue.js';
 import { requestReplyScenario } from './scenario-request-reply.js';
 import { BACKLOG_DEFAULT_MESSAGES, BACKLOG_NAME, formatBacklog, runBacklog, type BacklogRun } from './scenario-backlog.js';
 import { fanoutScenario } from './scenario-topic.js';
+import { formatTakeover, runTakeover, TAKEOVER_DEFAULT_KILLS, TAKEOVER_DEFAULT_PAUSES, TAKEOVER_NAME, type TakeoverRun } from './scenario-takeover.js';
 import { findActiveMq, isActiveMqTarget, startTarget, stopAllTargets, targetDatabase, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.js';
 
 const SCENARIOS: readonly Scenario[] = [queueScenario, persistentScenario, fanoutScenario, requestReplyScenario];
@@ -56,6 +57,9 @@ const SQL_TARGETS: readonly TargetName[] = ['ferrymq-postgres', 'ferrymq-mysql',
 const USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
                            opt-in: ${BACKLOG_NAME} (${BACKLOG_DEFAULT_MESSAGES} queued, restart, drain; minutes)
+                           opt-in: ${TAKEOVER_NAME} (master/slave pairs: kill or pause the master, time the takeover)
+  --kills N                ${TAKEOVER_NAME}: SIGKILLs of the master per target (default ${TAKEOVER_DEFAULT_KILLS})
+  --pauses N               ${TAKEOVER_NAME}: SIGSTOPs of the master per target (default ${TAKEOVER_DEFAULT_PAUSES})
   --messages N             measured messages (round trips) per scenario (default: per scenario)
   --size BYTES             message body size (default ${DEFAULT_BODY_SIZE})
   --max-seconds S          stop sending after S seconds of a measured phase (default ${DEFAULT_MAX_SECONDS})
@@ -85,6 +89,10 @@ interface Options {
   readonly activemqMissing: boolean;
   /** The opt-in backlog scenario was asked for (--scenario backlog). */
   readonly backlog: boolean;
+  /** The opt-in takeover scenario was asked for (--scenario takeover), and its rounds. */
+  readonly takeover: boolean;
+  readonly kills: number;
+  readonly pauses: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -100,6 +108,8 @@ function parseOptions(argv: readonly string[]): Options {
       json: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'no-fsync': { type: 'boolean', default: false },
+      kills: { type: 'string' },
+      pauses: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -109,7 +119,9 @@ function parseOptions(argv: readonly string[]): Options {
   }
   const names = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
   const backlog = names.includes(BACKLOG_NAME);
-  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => n !== BACKLOG_NAME).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
+  const takeover = names.includes(TAKEOVER_NAME);
+  const optIn = [BACKLOG_NAME, TAKEOVER_NAME];
+  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => !optIn.includes(n)).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
   const messages = values.messages === undefined ? undefined : positiveInt(values.messages, '--messages');
   const bodySize = values.size === undefined ? DEFAULT_BODY_SIZE : positiveInt(values.size, '--size');
   const maxSecondsText = values['max-seconds'];
@@ -120,7 +132,24 @@ function parseOptions(argv: readonly string[]): Options {
     usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-bench-deps.sh');
   }
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  return { scenarios, scenariosChosen: names.length > 0, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing, backlog };
+  const kills = values.kills === undefined ? TAKEOVER_DEFAULT_KILLS : nonNegativeInt(values.kills, '--kills');
+  const pauses = values.pauses === undefined ? TAKEOVER_DEFAULT_PAUSES : nonNegativeInt(values.pauses, '--pauses');
+  return {
+    scenarios,
+    scenariosChosen: names.length > 0,
+    messages,
+    bodySize,
+    maxSeconds,
+    targets,
+    json: values.json,
+    profileDir,
+    noFsync: values['no-fsync'],
+    activemqMissing,
+    backlog,
+    takeover,
+    kills,
+    pauses,
+  };
 }
 
 /** `--target` names (with `both` and `sql` as shorthands) plus `--sql`, in order, without repeats. */
@@ -136,6 +165,11 @@ function parseTargets(text: string, sql: boolean, activemqMissing: boolean): Tar
   // --sql on a machine without ActiveMQ: the FerryMQ SQL targets still run.
   if (sql) add(SQL_TARGETS.filter((t) => !(activemqMissing && isActiveMqTarget(t))));
   return [...out];
+}
+
+function nonNegativeInt(text: string, name: string): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 0 ? n : usageError(`${name} must be a whole number, got ${text}`);
 }
 
 function positiveInt(text: string, name: string): number {
@@ -213,6 +247,16 @@ async function runBacklogs(opts: Options): Promise<BacklogRun[]> {
   return out;
 }
 
+/** The takeover scenario on each target in turn (each starts and kills its own pair). */
+async function runTakeovers(opts: Options): Promise<TakeoverRun[]> {
+  const out: TakeoverRun[] = [];
+  if (!opts.takeover) return out;
+  for (const target of opts.targets) {
+    out.push(await runTakeover({ target, kills: opts.kills, pauses: opts.pauses, log }));
+  }
+  return out;
+}
+
 /** Interrupted: stop the broker children, remove their temp dirs, exit. */
 function onSignal(signal: NodeJS.Signals): void {
   log(`bench: ${signal}: stopping broker children`);
@@ -238,12 +282,13 @@ async function main(): Promise<void> {
     if (top !== undefined) profile = top;
   }
   const backlogRuns = await runBacklogs(opts);
+  const takeoverRuns = await runTakeovers(opts);
   const names = opts.scenarios.map((s) => s.name);
   const rows = comparisonRows(runs, names);
   const goals = goalStatus(runs);
 
   if (opts.json) {
-    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns }, null, 2));
+    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns, takeover: takeoverRuns }, null, 2));
   } else {
     const labels = [...new Set([...runs, ...backlogRuns].map((r) => `${r.target}: ${r.label}`))];
     const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
@@ -253,12 +298,14 @@ async function main(): Promise<void> {
       if (goals.length > 0) out.push('', 'FerryMQ goals:', formatGoals(goals));
     }
     if (backlogRuns.length > 0) out.push(...(runs.length > 0 ? [''] : []), ...backlogRuns.map(formatBacklog));
+    if (takeoverRuns.length > 0) out.push(...(runs.length + backlogRuns.length > 0 ? [''] : []), formatTakeover(takeoverRuns));
     if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));
     for (const n of notes) out.push('', n);
     console.log(out.join('\n'));
   }
   if (runs.some((r) => r.result === undefined)) process.exitCode = 1;
   if (backlogRuns.some((r) => r.result?.drain.check.ok !== true)) process.exitCode = 1;
+  if (takeoverRuns.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -68,7 +68,8 @@ const OUTPUT_TAIL_CHARS = 4000;
 /** Children started and not yet stopped, with their temp dirs: an interrupted bench stops them (ActiveMQ would outlive it). */
 const liveChildren = new Map<ChildProcess, string>();
 
-function track(child: ChildProcess, dir: string): void {
+/** Registers a broker child and its temp dir, so an interrupted bench stops it and removes the dir. */
+export function track(child: ChildProcess, dir: string): void {
   liveChildren.set(child, dir);
   child.once('exit', () => liveChildren.delete(child));
 }
@@ -238,21 +239,24 @@ export interface ActiveMqOptions {
   readonly store?: ActiveMqStore | undefined;
 }
 
+export interface ActiveMqProcess {
+  readonly child: ChildProcess;
+  /** The tail of its stdout and stderr (log4j console output). */
+  output(): string;
+}
+
 /**
- * Starts ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
- * bin/activemq does) with a generated activemq.xml in a temp dir, and waits until its STOMP
- * connector answers CONNECT.
+ * Spawns ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
+ * bin/activemq does) with activemq.base, conf and tmp in `dir`, where it writes a generated
+ * activemq.xml (STOMP on `port`) and log4j.properties (`log4j`, default warnings only). The
+ * child is tracked (an interrupted bench stops it) but not waited for.
  */
-export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
+export function spawnActiveMq(dir: string, port: number, store: ActiveMqStore | undefined, log4j = ACTIVEMQ_LOG4J_PROPERTIES): ActiveMqProcess {
   const install = findActiveMq();
-  if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-activemq.sh');
-  const port = await freePort();
-  const ownsDir = options.dir === undefined;
-  // No await from here to track(): an interrupted bench must know about every dir it made.
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
-  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, options.store));
-  writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
-  if (options.store?.kind === 'jdbc') linkJdbcDriver(dir);
+  if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
+  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, store));
+  writeFileSync(join(dir, 'log4j.properties'), log4j);
+  if (store?.kind === 'jdbc') linkJdbcDriver(dir);
   const args = [
     ...ACTIVEMQ_HEAP,
     `-Dactivemq.home=${install.home}`,
@@ -274,6 +278,26 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  return { child, output: () => output };
+}
+
+/** `ActiveMQ Classic 5.17.2+dfsg-2+deb12u1 (/usr/share/activemq)`. */
+export function activemqLabel(store?: ActiveMqStore): string {
+  const home = findActiveMq()?.home ?? DEBIAN_ACTIVEMQ_HOME;
+  return `ActiveMQ Classic ${activemqVersion()} (${home}${store?.kind === 'jdbc' ? ', JDBC store' : ''})`;
+}
+
+/**
+ * Starts ActiveMQ (spawnActiveMq) with a generated activemq.xml in a temp dir, and waits until
+ * its STOMP connector answers CONNECT.
+ */
+export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
+  if (findActiveMq() === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
+  const port = await freePort();
+  const ownsDir = options.dir === undefined;
+  // No await from here to track(): an interrupted bench must know about every dir it made.
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
+  const { child, output } = spawnActiveMq(dir, port, options.store);
   const cleanup = async (): Promise<void> => {
     child.kill('SIGTERM');
     await waitForExit(child, STOP_TIMEOUT_MS);
@@ -283,7 +307,7 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   for (;;) {
     if (child.exitCode !== null) {
       await cleanup();
-      throw new Error(`ActiveMQ exited with ${child.exitCode} while starting:\n${output}`);
+      throw new Error(`ActiveMQ exited with ${child.exitCode} while starting:\n${output()}`);
     }
     try {
       const probe = await LoadClient.connect(HOST, port);
@@ -292,14 +316,14 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
     } catch {
       if (Date.now() > deadline) {
         await cleanup();
-        throw new Error(`ActiveMQ did not accept STOMP on port ${port} within ${ACTIVEMQ_START_TIMEOUT_MS} ms:\n${output}`);
+        throw new Error(`ActiveMQ did not accept STOMP on port ${port} within ${ACTIVEMQ_START_TIMEOUT_MS} ms:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, ACTIVEMQ_PROBE_INTERVAL_MS));
     }
   }
   return {
     name: 'activemq',
-    label: `ActiveMQ Classic ${activemqVersion()} (${install.home}${options.store?.kind === 'jdbc' ? ', JDBC store' : ''})`,
+    label: activemqLabel(options.store),
     host: HOST,
     port,
     pid: child.pid,

@@ -1,0 +1,182 @@
+/**
+ * The `takeover` scenario (opt-in: `--scenario takeover`): how long a master/slave pair is
+ * without a master when the master process dies. Like `backlog` it owns its brokers (real
+ * `ferrymq start` processes, or ActiveMQ JVMs; see ha-nodes.ts), so run.ts calls it on its own.
+ *
+ * Per target: start node 1 (master) and node 2 (standby) on one store, a light persistent load
+ * on the master (takeover-probes.ts), then rounds of:
+ *
+ * 1. LOAD_BEFORE_DEATH_MS of load, then signal the master: SIGKILL (the death can be seen: the
+ *    process and its file lock or database session are gone) or SIGSTOP (it cannot: the process
+ *    still exists and holds its connections, as a hung host would).
+ * 2. From the signal: ms until the standby's STOMP port accepts a TCP connection (polled every
+ *    PROBE_INTERVAL_MS), and ms until a persistent SEND on a new connection to it has its RECEIPT.
+ *    Both give up at the cap (a paused ActiveMQ master keeps its lock for good).
+ * 3. SIGKILL the old master if it is paused, move the load to the new master, start a fresh node
+ *    as the new standby: the next round kills the other process, so the roles alternate.
+ */
+import type { TargetName } from './targets.js';
+import { startHaPair, type HaNode, type HaPair } from './ha-nodes.js';
+import { now } from './measure.js';
+import { LightLoad, PROBE_INTERVAL_MS, untilAccepting, untilFirstReceipt } from './takeover-probes.js';
+
+export const TAKEOVER_NAME = 'takeover';
+/** The brief's repeat count for a visible death. */
+export const TAKEOVER_DEFAULT_KILLS = 5;
+/** A paused master costs a lease (FerryMQ) or the cap (ActiveMQ) per round: fewer rounds. */
+export const TAKEOVER_DEFAULT_PAUSES = 2;
+/** The master is under load for this long before it is signalled (and the new standby settles). */
+const LOAD_BEFORE_DEATH_MS = 2_000;
+/** Far above any takeover seen after a kill (ActiveMQ's 10 s lock poll plus its start-up). */
+const KILL_CAP_MS = 60_000;
+/** Six FerryMQ leases: a pair that has not taken over by then will not (ActiveMQ keeps its lock). */
+const PAUSE_CAP_MS = 30_000;
+/** The issue's goal: a visible death is taken over within 1.5 s (port accepting). */
+export const TAKEOVER_GOAL_MS = 1_500;
+
+export type Death = 'SIGKILL' | 'SIGSTOP';
+
+export interface TakeoverSample {
+  readonly death: Death;
+  /** The node that was master. */
+  readonly victim: string;
+  /** ms from the signal until the standby accepted a TCP connection; undefined: not within the cap. */
+  readonly acceptMs: number | undefined;
+  /** ms from the signal until the first RECEIPT from the new master; undefined: not within the cap. */
+  readonly receiptMs: number | undefined;
+  /** Persistent messages the light load had receipted on the victim. */
+  readonly loadReceipted: number;
+}
+
+export interface TakeoverRun {
+  readonly target: TargetName;
+  readonly label: string;
+  readonly samples: readonly TakeoverSample[];
+  /** The cap per death, for "none within" in the report. */
+  readonly capMs: Readonly<Record<Death, number>>;
+  readonly error?: string | undefined;
+}
+
+export interface TakeoverOptions {
+  readonly target: TargetName;
+  readonly kills: number;
+  readonly pauses: number;
+  readonly log: (line: string) => void;
+}
+
+interface PairState {
+  master: HaNode;
+  standby: HaNode;
+  load: LightLoad;
+  nodes: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function round(pair: HaPair, s: PairState, death: Death): Promise<TakeoverSample> {
+  await sleep(LOAD_BEFORE_DEATH_MS);
+  const victim = s.master;
+  const loadReceipted = s.load.receipted;
+  const cap = death === 'SIGKILL' ? KILL_CAP_MS : PAUSE_CAP_MS;
+  const t0 = now();
+  victim.signal(death);
+  const acceptMs = await untilAccepting(s.standby.port, t0, t0 + cap);
+  const receiptMs = acceptMs === undefined ? undefined : await untilFirstReceipt(s.standby.port, t0, t0 + cap);
+  s.load.destroy();
+  await victim.kill();
+  // A paused ActiveMQ master never let go: its death just now is what hands over the lock.
+  if (acceptMs === undefined) await s.standby.master();
+  s.master = s.standby;
+  s.load = await LightLoad.start(s.master.port);
+  s.standby = await pair.startNode(`node${++s.nodes}`);
+  await s.standby.standby();
+  return { death, victim: victim.name, acceptMs, receiptMs, loadReceipted };
+}
+
+export async function runTakeover(opts: TakeoverOptions): Promise<TakeoverRun> {
+  const capMs = { SIGKILL: KILL_CAP_MS, SIGSTOP: PAUSE_CAP_MS };
+  const samples: TakeoverSample[] = [];
+  let pair: HaPair | undefined;
+  let state: PairState | undefined;
+  try {
+    pair = await startHaPair(opts.target);
+    opts.log(`[${opts.target}] ${TAKEOVER_NAME}: ${pair.label}`);
+    const first = await pair.startNode('node1');
+    await first.master();
+    const second = await pair.startNode('node2');
+    await second.standby();
+    state = { master: first, standby: second, load: await LightLoad.start(first.port), nodes: 2 };
+    const deaths: Death[] = [...Array<Death>(opts.kills).fill('SIGKILL'), ...Array<Death>(opts.pauses).fill('SIGSTOP')];
+    for (const death of deaths) {
+      const sample = await round(pair, state, death);
+      samples.push(sample);
+      opts.log(`[${opts.target}] ${formatSample(sample, capMs[death])}`);
+    }
+    return { target: opts.target, label: pair.label, samples, capMs };
+  } catch (err) {
+    return { target: opts.target, label: pair?.label ?? opts.target, samples, capMs, error: (err as Error).message };
+  } finally {
+    state?.load.destroy();
+    await pair?.destroy();
+  }
+}
+
+// --- report -------------------------------------------------------------------------------------
+
+const msText = (v: number | undefined, capMs: number): string => (v === undefined ? `none within ${capMs / 1000} s` : `${Math.round(v)} ms`);
+
+function formatSample(s: TakeoverSample, capMs: number): string {
+  return `${s.death} ${s.victim} (${s.loadReceipted} receipted on it): accepting after ${msText(s.acceptMs, capMs)}, first RECEIPT after ${msText(s.receiptMs, capMs)}`;
+}
+
+export interface Spread {
+  readonly runs: number;
+  /** Runs that took over within the cap; min/median/max are over these. */
+  readonly within: number;
+  readonly min: number | undefined;
+  readonly median: number | undefined;
+  readonly max: number | undefined;
+}
+
+export function spread(values: ReadonlyArray<number | undefined>): Spread {
+  const v = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  const median = v.length === 0 ? undefined : v.length % 2 === 1 ? v[mid] : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
+  return { runs: values.length, within: v.length, min: v[0], median, max: v[v.length - 1] };
+}
+
+function spreadText(s: Spread, capMs: number): string {
+  if (s.within === 0) return `none within ${capMs / 1000} s`;
+  const r = (x: number | undefined): string => (x === undefined ? '—' : String(Math.round(x)));
+  const missing = s.within < s.runs ? ` (${s.runs - s.within} of ${s.runs}: none within ${capMs / 1000} s)` : '';
+  return `${r(s.min)} / ${r(s.median)} / ${r(s.max)}${missing}`;
+}
+
+/** A Markdown table over every target's runs, one row per target and kind of death. */
+export function formatTakeover(runs: readonly TakeoverRun[]): string {
+  const lines = [
+    `takeover: ms from the signal to the master until the standby accepts (TCP, polled every ${PROBE_INTERVAL_MS} ms) and until its first RECEIPT`,
+    ...runs.map((r) => `  ${r.target}: ${r.label}${r.error === undefined ? '' : `\n    FAILED: ${r.error}`}`),
+    '',
+    '| target | death | runs | accepting, ms: min / median / max | first RECEIPT, ms: min / median / max |',
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const r of runs) {
+    for (const death of ['SIGKILL', 'SIGSTOP'] as const) {
+      const ss = r.samples.filter((s) => s.death === death);
+      if (ss.length === 0) continue;
+      const cap = r.capMs[death];
+      lines.push(`| ${r.target} | ${death} | ${ss.length} | ${spreadText(spread(ss.map((s) => s.acceptMs)), cap)} | ${spreadText(spread(ss.map((s) => s.receiptMs)), cap)} |`);
+    }
+  }
+  const goals = runs
+    .filter((r) => !r.target.startsWith('activemq'))
+    .map((r) => {
+      const kills = r.samples.filter((s) => s.death === 'SIGKILL');
+      const worst = spread(kills.map((s) => s.acceptMs));
+      const met = kills.length > 0 && worst.within === worst.runs && (worst.max ?? Infinity) <= TAKEOVER_GOAL_MS;
+      return `  ${kills.length === 0 ? 'not run' : met ? 'MET    ' : 'MISSED '}  ${r.target} ${TAKEOVER_NAME}: SIGKILL -> standby accepting <= ${TAKEOVER_GOAL_MS} ms (every run)`;
+    });
+  if (goals.length > 0) lines.push('', 'FerryMQ goal:', ...goals);
+  return lines.join('\n');
+}
