@@ -24,8 +24,10 @@ const STORE_LIMIT_MIN_SEGMENTS = 4;
 const TEMP_DIRECTORY = 'tmp';
 /** Usage snapshot `ferrymq status` reads, rewritten every few seconds. */
 export const STATUS_FILE = 'status.json';
-/** While another process (a paused old master on this host) still holds a port, retry the bind this often. */
+/** While another process (a paused old master on this host) still holds a port, retry the bind this often... */
 const BIND_RETRY_MS = 200;
+/** ...for at most this long: a resumed old master frees its ports at once; anything else is a misconfiguration. */
+const BIND_RETRY_LIMIT_MS = 30_000;
 
 export interface BoundAddress {
   readonly uri: string;
@@ -146,11 +148,13 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
  */
 async function bindWhileLeased(bind: () => Promise<BoundListener>, lease: Lease | undefined, logger: Logger, uri: string): Promise<BoundListener> {
   let warned = false;
+  const giveUpAt = Date.now() + BIND_RETRY_LIMIT_MS;
   for (;;) {
     try {
       return await bind();
     } catch (err) {
-      if (lease === undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !lease.valid()) throw err;
+      const retry = lease !== undefined && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && lease.valid() && Date.now() < giveUpAt;
+      if (!retry) throw err;
       if (!warned) logger.warn({ uri }, 'port in use (an old master still closing?); retrying the bind');
       warned = true;
       await new Promise((r) => setTimeout(r, BIND_RETRY_MS));

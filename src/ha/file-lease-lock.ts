@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { Lease, LockHolder, LockOptions, MasterLock } from './api.js';
 import { hostIdentity, isProcessAlive, sameProcessSpace } from './host-identity.js';
 import { RenewingLease } from './renewing-lease.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 
 /** Sub-directory of the data directory that holds the lease files. */
 export const LEASE_DIRECTORY = 'ha';
@@ -122,7 +123,7 @@ export class FileLeaseLock implements MasterLock {
         reported = r.id;
         onWaiting?.(r);
       }
-      await sleep(this.options.retryInterval, signal);
+      await abortableSleep(this.options.retryInterval, signal);
     }
   }
 
@@ -275,18 +276,4 @@ async function rewriteInPlace(path: string, data: Buffer): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

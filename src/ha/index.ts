@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { FerryConfig, HaLockType } from '../config/types.js';
 import { FerryError, ErrorCodes } from '../errors.js';
 import type { LockOptions, MasterLock } from './api.js';
+import { DatabaseLock } from './database-lock.js';
 import { FileLeaseLock } from './file-lease-lock.js';
 
 export type { Lease, LockHolder, LockOptions, MasterLock } from './api.js';
@@ -38,6 +39,9 @@ export async function createMasterLock(config: FerryConfig, options: LockOptions
     case 'file':
       return new FileLeaseLock(config.broker.dataDirectory, options, log);
     case 'database':
-      throw new FerryError(ErrorCodes.STORE_UNAVAILABLE, 'the database lock is not built yet');
+      if (config.store.type !== 'postgres' && config.store.type !== 'mysql') {
+        throw new FerryError(ErrorCodes.STORE_UNAVAILABLE, `a database lock needs store.type postgres or mysql (store.type is ${config.store.type})`);
+      }
+      return new DatabaseLock(config.store, options, log);
   }
 }

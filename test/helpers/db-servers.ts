@@ -14,7 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,15 +99,26 @@ function run(cmd: string, args: string[], ids?: { uid: number; gid: number }): v
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
 }
 
+/** Servers still running: killed when the test process exits, however it exits (short of SIGKILL). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) signalGroup(child, 'SIGKILL');
+});
+
 /** Spawns a server in its own process group; keeps its output for the error message if it dies. */
 function spawnServer(cmd: string, args: string[], ids?: { uid: number; gid: number }): { child: ChildProcess; output: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  // The test process must be able to exit while its server runs (it is killed on exit).
+  child.unref();
   let out = '';
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref();
   return { child, output: () => out };
 }
 
@@ -132,7 +143,13 @@ function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): v
 
 function exited(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  child.ref(); // spawnServer unref'd it: waiting for its exit must keep the event loop alive
+  return new Promise((resolve) =>
+    child.once('exit', () => {
+      child.unref();
+      resolve();
+    }),
+  );
 }
 
 interface ServerProcess {

@@ -9,6 +9,7 @@
 import type pino from 'pino';
 import type { StoreType } from '../../config/types.js';
 import { FerryError } from '../../errors.js';
+import { abortableSleep } from '../../util/abortable-sleep.js';
 import type { DbTarget, SqlConnection, SqlDialect } from './dialect.js';
 import { mysqlDialect } from './mysql-dialect.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -64,45 +65,23 @@ export function safeMessage(err: unknown, t: DbTarget): string {
   return t.password === '' ? msg : msg.split(t.password).join('***');
 }
 
-export function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-/** Sleeps `ms`, or rejects with an AbortError as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError());
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Connects, retrying while the database is unreachable. Rejects with STORE_UNAVAILABLE when the
- * database refuses us, or with an AbortError when `signal` aborts.
+ * database refuses us, or with the signal's reason when `signal` aborts.
  */
 export async function connectWithRetry(dialect: SqlDialect, target: DbTarget, signal: AbortSignal, logger: pino.Logger | undefined): Promise<SqlConnection> {
   let delay = CONNECT_RETRY_FIRST_MS;
   for (;;) {
-    if (signal.aborted) throw abortError();
+    signal.throwIfAborted();
     try {
       const conn = await dialect.connect(target, CONNECT_TIMEOUT_MS);
       if (signal.aborted) {
         await conn.close();
-        throw abortError();
+        signal.throwIfAborted();
       }
       return conn;
     } catch (e) {
-      if ((e as Error).name === 'AbortError') throw e;
+      if (signal.aborted) throw signal.reason;
       if (dialect.classify(e) === 'refused') {
         throw new FerryError('STORE_UNAVAILABLE', `${dialect.label} refused ${describeTarget(target)}: ${safeMessage(e, target)}`, { cause: e });
       }
@@ -110,7 +89,7 @@ export async function connectWithRetry(dialect: SqlDialect, target: DbTarget, si
         { host: target.host, port: target.port, database: target.database, err: safeMessage(e, target), retryInMs: delay },
         `database unreachable at ${target.host}:${target.port}, retrying in ${delay / 1000}s`,
       );
-      await sleep(delay, signal);
+      await abortableSleep(delay, signal);
       delay = Math.min(delay * 2, CONNECT_RETRY_MAX_MS);
     }
   }

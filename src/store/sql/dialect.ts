@@ -121,3 +121,18 @@ export function num(v: unknown): number {
 export function str(v: unknown): string {
   return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
 }
+
+/**
+ * A statement written with `:name` parameters (fixed tokens of our own SQL, never data), turned
+ * into the dialect's placeholders with the values in order: one text serves both databases even
+ * where a value is used twice (MySQL's `?` are positional).
+ */
+export function bind(dialect: SqlDialect, sql: string, values: Readonly<Record<string, unknown>>): Statement {
+  const params: unknown[] = [];
+  const text = sql.replace(/(?<!:):([a-z_][a-z0-9_]*)/g, (_m, name: string) => {
+    if (!(name in values)) throw new Error(`no value for :${name}`);
+    params.push(values[name]);
+    return dialect.param(params.length);
+  });
+  return { sql: text, params };
+}

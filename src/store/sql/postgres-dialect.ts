@@ -95,7 +95,7 @@ export const postgresDialect: SqlDialect = {
   storedName: (table) => table.toLowerCase(),
   tableOptions: '',
   now: 'clock_timestamp()',
-  nowPlusMs: (p) => `clock_timestamp() + ${p} * interval '1 millisecond'`,
+  nowPlusMs: (p) => `clock_timestamp() + CAST(${p} AS double precision) * interval '1 millisecond'`,
   forShare: 'FOR SHARE',
   insertIgnore: (table, columns, values) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ON CONFLICT DO NOTHING`,
   upsertProducers: (table, values) =>

@@ -96,7 +96,7 @@ export class SqlStore implements MessageStore {
     try {
       conn = await connectWithRetry(this.dialect, this.target, this.abort.signal, this.logger);
     } catch (e) {
-      if ((e as Error).name === 'AbortError') throw new FerryError('STORE_CLOSED', 'sql store closed while connecting');
+      if (this.abort.signal.aborted) throw new FerryError('STORE_CLOSED', 'sql store closed while connecting');
       throw e;
     }
     this.conn = conn;
