@@ -9,7 +9,9 @@
  * (ActiveMQ's "shared file system master/slave") or the JDBC persistence adapter on a PostgreSQL
  * database, through a commons-dbcp 1.4 pool: the DataSource class Debian's package links into
  * lib/optional (commons-dbcp.jar); ActiveMQ's docs show the same bean with dbcp2, which the
- * package does not ship. Every other adapter and locker setting is ActiveMQ's default.
+ * package does not ship. Every other adapter and locker setting is ActiveMQ's default, unless a
+ * lease holder id asks for the lease locker with the settings of ActiveMQ's "Pluggable storage
+ * lockers" page (each broker of a pair needs its own holder id there).
  *
  * Also a CLI: `node dist/bench/activemq-config.js PORT DIR` prints the XML.
  */
@@ -28,14 +30,31 @@ function xmlAttr(text: string): string {
 /** Where the broker keeps persistent messages. */
 export type ActiveMqStore =
   | { readonly kind: 'kahadb'; readonly directory: string }
-  | { readonly kind: 'jdbc'; readonly host: string; readonly port: number; readonly database: string; readonly user: string; readonly password: string };
+  | {
+      readonly kind: 'jdbc';
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      readonly user: string;
+      readonly password: string;
+      /** Use the lease database locker, holding the lease under this id (unique per broker). */
+      readonly leaseHolderId?: string | undefined;
+    };
+
+/** The adapter's lockKeepAlivePeriod (the lease length) in the docs' lease-locker example. */
+const LEASE_KEEP_ALIVE_MS = 5_000;
+/** The lease locker's lockAcquireSleepInterval in that example (also every locker's default). */
+const LEASE_ACQUIRE_SLEEP_MS = 10_000;
 
 /** The JDBC driver Debian's libpostgresql-jdbc-java installs (ActiveMQ ships no JDBC driver). */
 export const POSTGRES_JDBC_JAR = '/usr/share/java/postgresql.jar';
 
 function persistenceAdapter(store: ActiveMqStore): string {
   if (store.kind === 'kahadb') return `<kahaDB directory="${xmlAttr(store.directory)}"/>`;
-  return '<jdbcPersistenceAdapter dataSource="#postgres-ds"/>';
+  if (store.leaseHolderId === undefined) return '<jdbcPersistenceAdapter dataSource="#postgres-ds"/>';
+  return `<jdbcPersistenceAdapter dataSource="#postgres-ds" lockKeepAlivePeriod="${LEASE_KEEP_ALIVE_MS}">
+        <locker><lease-database-locker lockAcquireSleepInterval="${LEASE_ACQUIRE_SLEEP_MS}" leaseHolderId="${xmlAttr(store.leaseHolderId)}"/></locker>
+      </jdbcPersistenceAdapter>`;
 }
 
 /** The DataSource bean the JDBC adapter refers to (`#postgres-ds`), at the Spring level. */

@@ -7,7 +7,8 @@
  *   once it printed `listening stomp on ...`.
  * - ActiveMQ 5.17: two JVMs, each with its own activemq.base, on one KahaDB directory (shared
  *   file system master/slave, SharedFileLocker) or one PostgreSQL database (JDBC master/slave,
- *   DefaultDatabaseLocker), every locker setting at its default. A node is standby once its
+ *   DefaultDatabaseLocker), every locker setting at its default (`activemq-jdbc-lease`: the lease
+ *   locker as ActiveMQ's docs configure it). A node is standby once its
  *   locker logged that it waits for the lock, master once BrokerService logged `started`.
  *
  * Every node gets its own STOMP port; a killed node is replaced by a fresh one (new port, new
@@ -20,7 +21,7 @@ import { ClusterNode } from '../test/helpers/ha-cluster.js';
 import { freePort } from '../test/helpers/ports.js';
 import { ACTIVEMQ_LOG4J_PROPERTIES, type ActiveMqStore } from './activemq-config.js';
 import { destroyDatabase, startDatabase, type BenchDatabase } from './databases.js';
-import { activemqLabel, jdbcStore, spawnActiveMq, targetDatabase, track, type TargetName } from './targets.js';
+import { activemqLabel, isActiveMqTarget, jdbcStore, spawnActiveMq, targetDatabase, track, type TargetName } from './targets.js';
 
 /** ActiveMQ's JVM start (Spring, then the store) on a busy 2-core machine. */
 const ACTIVEMQ_NODE_TIMEOUT_MS = 90_000;
@@ -78,10 +79,12 @@ export async function startHaPair(target: TargetName): Promise<HaPair> {
     nodes.push(n);
     return n;
   };
-  if (target === 'activemq' || target === 'activemq-jdbc') {
-    const store: ActiveMqStore = db === undefined ? { kind: 'kahadb', directory: join(root, 'kahadb') } : jdbcStore(db);
-    const label = `${activemqLabel(store)}${db === undefined ? ', one KahaDB directory' : `, ${db.label}`}, default locker settings`;
-    return { label, destroy, startNode: async (name) => keep(await ActiveMqNode.start(root, name, store)) };
+  if (isActiveMqTarget(target)) {
+    const lease = target === 'activemq-jdbc-lease';
+    const storeFor = (name: string): ActiveMqStore => (db === undefined ? { kind: 'kahadb', directory: join(root, 'kahadb') } : jdbcStore(db, lease ? name : undefined));
+    const where = db === undefined ? 'one KahaDB directory' : db.label;
+    const label = `${activemqLabel(storeFor('x'))}, ${where}, ${lease ? 'lease locker as in the docs (lockKeepAlivePeriod 5000, lockAcquireSleepInterval 10000)' : 'default locker settings'}`;
+    return { label, destroy, startNode: async (name) => keep(await ActiveMqNode.start(root, name, storeFor(name))) };
   }
   const dataDirectory = join(root, 'data');
   const storeLines = db === undefined ? ['  type: journal'] : [`  type: ${db.kind}`, `  url: ${JSON.stringify(db.server.url)}`];
@@ -138,8 +141,11 @@ class FerryNode implements HaNode {
 const HA_LOG4J_PROPERTIES = `${ACTIVEMQ_LOG4J_PROPERTIES}log4j.logger.org.apache.activemq.store=INFO
 log4j.logger.org.apache.activemq.broker.BrokerService=INFO
 `;
-/** SharedFileLocker (KahaDB) and DefaultDatabaseLocker (JDBC) while they wait for the lock. */
-const ACTIVEMQ_STANDBY = /This broker is now in slave mode waiting|Attempting to acquire the exclusive lock to become the Master broker/;
+/**
+ * SharedFileLocker (KahaDB), DefaultDatabaseLocker and LeaseDatabaseLocker (JDBC) as they start
+ * waiting for the lock (the second node starts once the first is master, so it waits).
+ */
+const ACTIVEMQ_STANDBY = /This broker is now in slave mode waiting|Attempting to acquire the exclusive lock to become the Master broker|attempting to acquire exclusive lease to become the master/;
 /** BrokerService once its connectors are started. */
 const ACTIVEMQ_MASTER = /BrokerService - Apache ActiveMQ \S+ \(.*\) started/;
 

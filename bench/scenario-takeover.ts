@@ -15,7 +15,7 @@
  * 3. SIGKILL the old master if it is paused, move the load to the new master, start a fresh node
  *    as the new standby: the next round kills the other process, so the roles alternate.
  */
-import type { TargetName } from './targets.js';
+import { isActiveMqTarget, type TargetName } from './targets.js';
 import { startHaPair, type HaNode, type HaPair } from './ha-nodes.js';
 import { now } from './measure.js';
 import { LightLoad, PROBE_INTERVAL_MS, untilAccepting, untilFirstReceipt } from './takeover-probes.js';
@@ -170,7 +170,7 @@ export function formatTakeover(runs: readonly TakeoverRun[]): string {
     }
   }
   const goals = runs
-    .filter((r) => !r.target.startsWith('activemq'))
+    .filter((r) => !isActiveMqTarget(r.target))
     .map((r) => {
       const kills = r.samples.filter((s) => s.death === 'SIGKILL');
       const worst = spread(kills.map((s) => s.acceptMs));

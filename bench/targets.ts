@@ -15,9 +15,12 @@ import { LoadClient } from './load-client.js';
 /**
  * `ferrymq` (journal) and `activemq` (KahaDB) are the default pair; the SQL targets start a
  * database server of their own first: `ferrymq-postgres`, `ferrymq-mysql` (FerryMQ's SQL store)
- * and `activemq-jdbc` (ActiveMQ's JDBC persistence adapter on PostgreSQL).
+ * and `activemq-jdbc` (ActiveMQ's JDBC persistence adapter on PostgreSQL, its default locker);
+ * `activemq-jdbc-lease` is the same with the lease locker as ActiveMQ's docs configure it
+ * (pluggable storage lockers: lockKeepAlivePeriod 5000, lockAcquireSleepInterval 10000), the
+ * locker that survives a master it cannot see die (for the takeover scenario).
  */
-export const TARGET_NAMES = ['ferrymq', 'activemq', 'ferrymq-postgres', 'activemq-jdbc', 'ferrymq-mysql'] as const;
+export const TARGET_NAMES = ['ferrymq', 'activemq', 'ferrymq-postgres', 'activemq-jdbc', 'ferrymq-mysql', 'activemq-jdbc-lease'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** The database each SQL target runs on; undefined for the file-based stores. */
@@ -25,6 +28,7 @@ export function targetDatabase(name: TargetName): DatabaseKind | undefined {
   switch (name) {
     case 'ferrymq-postgres':
     case 'activemq-jdbc':
+    case 'activemq-jdbc-lease':
       return 'postgres';
     case 'ferrymq-mysql':
       return 'mysql';
@@ -34,7 +38,7 @@ export function targetDatabase(name: TargetName): DatabaseKind | undefined {
 }
 
 export function isActiveMqTarget(name: TargetName): boolean {
-  return name === 'activemq' || name === 'activemq-jdbc';
+  return name.startsWith('activemq');
 }
 
 export interface RunningTarget {
@@ -344,7 +348,7 @@ export async function startTarget(name: TargetName, options: TargetOptions = {})
   const db = await startDatabase(kind);
   let target: RunningTarget;
   try {
-    target = isActiveMqTarget(name) ? await startActiveMq({ store: jdbcStore(db) }) : await startFerryMq({ profileDir: options.profileDir, sql: { type: kind, url: db.server.url } });
+    target = isActiveMqTarget(name) ? await startActiveMq({ store: jdbcStore(db, name === 'activemq-jdbc-lease' ? 'bench' : undefined) }) : await startFerryMq({ profileDir: options.profileDir, sql: { type: kind, url: db.server.url } });
   } catch (err) {
     await destroyDatabase(db.server);
     throw err;
@@ -360,7 +364,7 @@ export async function startTarget(name: TargetName, options: TargetOptions = {})
   };
 }
 
-/** ActiveMQ's JDBC store on a bench database. */
-export function jdbcStore(db: BenchDatabase): ActiveMqStore {
-  return { kind: 'jdbc', host: db.host, port: db.server.port, database: db.database, user: db.user, password: db.password };
+/** ActiveMQ's JDBC store on a bench database; with `leaseHolderId`, under the lease locker. */
+export function jdbcStore(db: BenchDatabase, leaseHolderId?: string): ActiveMqStore {
+  return { kind: 'jdbc', host: db.host, port: db.server.port, database: db.database, user: db.user, password: db.password, leaseHolderId };
 }
