@@ -22,33 +22,9 @@ PACKAGES=(
   mariadb-server          # ferrymq-mysql: mariadb-install-db + mariadbd in a temp dir
 )
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-bench-deps: run as root (apt-get install needs it): sudo $0" >&2
-  exit 1
-fi
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-bench-deps: all present (${PACKAGES[*]})"
-else
-  echo "install-bench-deps: installing ${missing[*]}"
-  # Refresh apt's lists only when they do not know a missing package yet (saves a slow update).
-  for p in "${missing[@]}"; do
-    if ! apt-cache show "$p" >/dev/null 2>&1; then
-      apt-get update
-      break
-    fi
-  done
-  # --no-install-recommends keeps the JDK GUI bits and Derby out; the pool jars above are the two
-  # recommends the JDBC store needs. Without systemd the postinsts cannot start services: fine.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# The pool jars are the two recommends of libactivemq-java the JDBC store needs; the helper
+# installs without recommends (no JDK GUI bits, no Derby).
+"$(dirname "$0")/apt-install-missing.sh" install-bench-deps "${PACKAGES[@]}"
 
 # Stops a packaged ActiveMQ service and prints where things are (it finds activemq installed now).
 exec "$(dirname "$0")/install-activemq.sh"
