@@ -32,6 +32,39 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
+/**
+ * The loss bookkeeping both drivers' connections share: a driver calls `lostWith(err)` from its
+ * error and end events; callbacks run once, and not for the end that close() itself causes.
+ */
+export abstract class WatchedConnection implements SqlConnection {
+  abstract readonly sessionId: number;
+  private lostCallbacks: ((err: Error) => void)[] = [];
+  private closing = false;
+  private lost: Error | undefined;
+
+  abstract query(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
+  /** Ends the driver's connection. */
+  protected abstract end(): Promise<void>;
+
+  onLost(cb: (err: Error) => void): void {
+    if (this.lost !== undefined) {
+      const err = this.lost;
+      queueMicrotask(() => cb(err));
+    } else this.lostCallbacks.push(cb);
+  }
+
+  protected lostWith(err: Error): void {
+    if (this.closing || this.lost !== undefined) return;
+    this.lost = err;
+    for (const cb of this.lostCallbacks.splice(0)) cb(err);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.end();
+  }
+}
+
 /** Connections for reads (message data paged back). */
 export interface SqlPool {
   query(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
@@ -47,6 +80,11 @@ export interface DbTarget {
   readonly database: string;
   /** Extra URL query options (sslmode, ssl), passed to the driver as given. */
   readonly options: Readonly<Record<string, string>>;
+}
+
+/** The fields both drivers take under the same names. */
+export function endpoint(t: DbTarget): Pick<DbTarget, 'host' | 'port' | 'user' | 'password' | 'database'> {
+  return { host: t.host, port: t.port, user: t.user, password: t.password, database: t.database };
 }
 
 /** How a failed connection attempt should be treated. */

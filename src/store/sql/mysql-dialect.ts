@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import type { ConnectFailure, DbTarget, SqlConnection, SqlDialect, SqlPool, SqlResult } from './dialect.js';
-import { valuesList } from './dialect.js';
+import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult } from './dialect.js';
+import { endpoint, valuesList, WatchedConnection } from './dialect.js';
 
 /** Prepared statements kept per connection: with the pool's 10 connections far below the server's 16382. */
 const MAX_PREPARED_PER_CONNECTION = 256;
@@ -18,11 +18,7 @@ const REFUSED_ERRNOS = new Set([1045, 1044, 1049, 1142, 1227, 1698]);
 
 function connectionOptions(t: DbTarget, timeoutMs: number): mysql.ConnectionOptions {
   return {
-    host: t.host,
-    port: t.port,
-    user: t.user,
-    password: t.password,
-    database: t.database,
+    ...endpoint(t),
     connectTimeout: timeoutMs,
     enableKeepAlive: true,
     // BIGINT as a JS number (ids and sequences are safe integers); DATETIME as text (UTC).
@@ -44,14 +40,11 @@ async function run(target: Queryable, sql: string, params: readonly unknown[]): 
   return { rows: [], rowCount: (res as mysql.ResultSetHeader).affectedRows };
 }
 
-class MysqlConnection implements SqlConnection {
-  private lostCallbacks: ((err: Error) => void)[] = [];
-  private closing = false;
-  private lost: Error | undefined;
-
+class MysqlConnection extends WatchedConnection {
   constructor(private readonly conn: mysql.Connection) {
-    conn.on('error', (err: Error) => this.fail(err));
-    conn.on('end', () => this.fail(new Error('connection to MariaDB/MySQL ended')));
+    super();
+    conn.on('error', (err: Error) => this.lostWith(err));
+    conn.on('end', () => this.lostWith(new Error('connection to MariaDB/MySQL ended')));
   }
 
   get sessionId(): number {
@@ -62,20 +55,8 @@ class MysqlConnection implements SqlConnection {
     return run(this.conn, sql, params);
   }
 
-  onLost(cb: (err: Error) => void): void {
-    if (this.lost !== undefined) queueMicrotask(() => cb(this.lost as Error));
-    else this.lostCallbacks.push(cb);
-  }
-
-  private fail(err: Error): void {
-    if (this.closing || this.lost !== undefined) return;
-    this.lost = err;
-    for (const cb of this.lostCallbacks.splice(0)) cb(err);
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await this.conn.end().catch(() => this.conn.destroy());
+  protected end(): Promise<void> {
+    return this.conn.end().catch(() => this.conn.destroy());
   }
 }
 

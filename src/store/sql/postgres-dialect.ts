@@ -5,18 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { ConnectFailure, DbTarget, SqlConnection, SqlDialect, SqlPool, SqlResult } from './dialect.js';
+import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult } from './dialect.js';
+import { endpoint, WatchedConnection } from './dialect.js';
 
 /** SQLSTATEs that retrying cannot fix: bad password, no such role or database, no privilege. */
 const REFUSED_STATES = new Set(['28P01', '28000', '3D000', '42501', '3F000']);
 
 function clientConfig(t: DbTarget, timeoutMs: number): pg.ClientConfig {
   return {
-    host: t.host,
-    port: t.port,
-    user: t.user,
-    password: t.password,
-    database: t.database,
+    ...endpoint(t),
     connectionTimeoutMillis: timeoutMs,
     keepAlive: true,
     application_name: 'ferrymq',
@@ -28,37 +25,22 @@ function result(r: pg.QueryResult): SqlResult {
   return { rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 };
 }
 
-class PgConnection implements SqlConnection {
-  private lostCallbacks: ((err: Error) => void)[] = [];
-  private closing = false;
-  private lost: Error | undefined;
-
+class PgConnection extends WatchedConnection {
   constructor(
     private readonly client: pg.Client,
     readonly sessionId: number,
   ) {
-    client.on('error', (err) => this.fail(err));
-    client.on('end', () => this.fail(new Error('connection to postgres ended')));
+    super();
+    client.on('error', (err) => this.lostWith(err));
+    client.on('end', () => this.lostWith(new Error('connection to postgres ended')));
   }
 
   query(sql: string, params: readonly unknown[] = []): Promise<SqlResult> {
     return this.client.query(sql, params as unknown[]).then(result);
   }
 
-  onLost(cb: (err: Error) => void): void {
-    if (this.lost !== undefined) queueMicrotask(() => cb(this.lost as Error));
-    else this.lostCallbacks.push(cb);
-  }
-
-  private fail(err: Error): void {
-    if (this.closing || this.lost !== undefined) return;
-    this.lost = err;
-    for (const cb of this.lostCallbacks.splice(0)) cb(err);
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await this.client.end().catch(() => undefined);
+  protected end(): Promise<void> {
+    return this.client.end().catch(() => undefined);
   }
 }
 

@@ -1,0 +1,57 @@
+/**
+ * A whole broker on each SQL store (with `ha.lock: auto`, so also under the database lock, with
+ * every write checked against the lock row): persistent messages, acks and durable subscriptions
+ * survive a restart, as on the journal (test/protocol/core-persistence.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { withBroker } from '../helpers/broker.js';
+import { startMariaDb, startPostgres, type DbServer } from '../helpers/db-servers.js';
+import { bodies } from '../helpers/stomp-client.js';
+
+for (const [type, start] of [
+  ['postgres', startPostgres],
+  ['mysql', startMariaDb],
+] as const) {
+  describe(`store: a broker on ${type}`, () => {
+    let server: DbServer;
+    before(async () => {
+      server = await start();
+    });
+    after(() => server?.destroy());
+
+    test(`store: a broker on ${type} keeps persistent and unacknowledged messages and durable subscriptions across a restart`, () =>
+      withBroker(
+        async (s) => {
+          const p = await s.connect();
+          await p.publish('/queue/q', 'p1', { persistent: 'true' });
+          await p.publish('/queue/q', 'np');
+          await p.publish('/queue/q', 'p2', { persistent: 'true', priority: '9' });
+          await p.publish('/queue/q', Buffer.alloc(100_000, 7).toString('latin1'), { persistent: 'true', priority: '0' });
+          const c = await s.connect({ 'client-id': 'c1' });
+          await c.subscribe('/topic/news', { 'activemq.subscriptionName': 'n1' });
+          await c.disconnect();
+          await p.publish('/topic/news', 'headline', { persistent: 'true' });
+          const a = await s.connect();
+          await a.subscribe('/queue/acked', { ack: 'client-individual' });
+          await p.publish('/queue/acked', 'a1', { persistent: 'true' });
+          await p.publish('/queue/acked', 'a2', { persistent: 'true' });
+          const got = await a.messages(2);
+          await a.ack(got[0]!);
+          await a.disconnect();
+          await s.restart();
+          const d = await s.connect({ 'client-id': 'c1' });
+          await d.subscribe('/queue/q');
+          const q = await d.messages(3);
+          assert.deepEqual(bodies(q).slice(0, 2), ['p2', 'p1']);
+          assert.equal(q[2]?.body.length, 100_000);
+          await d.subscribe('/queue/acked');
+          assert.deepEqual(bodies([await d.message()]), ['a2']);
+          await d.subscribe('/topic/news', { 'activemq.subscriptionName': 'n1' });
+          assert.deepEqual(bodies([await d.message()]), ['headline']);
+          await d.expectNoMessage(150);
+        },
+        { store: { type, url: server.url, tablePrefix: 'BROKER_' } },
+      ));
+  });
+}
