@@ -34,6 +34,20 @@ export default tseslint.config(
     rules: noUp(['**/broker/**', '**/protocols/**', '**/transport/**', '**/cli/**'], 'Stores do not import the core or heads.'),
   },
   {
+    // The client is a peer of the broker, not part of it: it shares only the STOMP codec, errors,
+    // default ports and URI helpers, so `ferrymq send` and embedders never load the broker.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      // One group, so the negation applies (noUp gives each pattern its own group).
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/broker/**', '**/store/**', '**/transport/**', '**/admin/**', '**/cli/**', '**/ha/**', '../index.js', '**/protocols/*/*.js', '../config/*', '!../config/defaults.js'],
+          message: 'The client imports only the STOMP codec, errors, config/defaults and util.',
+        }],
+      }],
+    },
+  },
+  {
     files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -44,6 +44,21 @@ export const ErrorCodes = {
   STORE_INCOMPATIBLE: 'STORE_INCOMPATIBLE',
   /** append() got a malformed op (bad id, missing data, unknown op): the whole batch is refused. */
   STORE_INVALID_BATCH: 'STORE_INVALID_BATCH',
+  // FerryMQ's own client (src/client)
+  /** A client or failover URI that cannot be used (bad syntax, unknown option, bad value). */
+  CLIENT_INVALID_URI: 'CLIENT_INVALID_URI',
+  /** No broker in the URI accepted a connection within the startup attempts. */
+  CLIENT_CONNECT_FAILED: 'CLIENT_CONNECT_FAILED',
+  /** The connection was lost and the client gave up reconnecting (or does not reconnect: plain URI). */
+  CLIENT_DISCONNECTED: 'CLIENT_DISCONNECTED',
+  /** An operation waited longer than allowed (the failover `timeout` while disconnected, a connect attempt). */
+  CLIENT_TIMEOUT: 'CLIENT_TIMEOUT',
+  /** The client was closed by the application. */
+  CLIENT_CLOSED: 'CLIENT_CLOSED',
+  /** A transaction was open when the connection failed over: the broker rolled it back. */
+  CLIENT_TRANSACTION_LOST: 'CLIENT_TRANSACTION_LOST',
+  /** The broker answered with an ERROR frame (its text is in the message). */
+  CLIENT_BROKER_ERROR: 'CLIENT_BROKER_ERROR',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

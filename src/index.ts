@@ -18,6 +18,7 @@ import { serve, type BoundAddress, type Serving } from './serve.js';
 export type { FerryConfig } from './config/types.js';
 export { defaultConfig, loadConfigFile, configFromObject } from './config/load.js';
 export { FerryError, ErrorCodes } from './errors.js';
+export * from './client/index.js';
 export type { Role, RoleChange } from './ha/activation.js';
 export type { LockHolder } from './ha/api.js';
 export { STATUS_FILE, type Serving, type BoundAddress } from './serve.js';

@@ -62,9 +62,6 @@ export class Session implements BrokerSession, ConsumerOwner {
   unregisterAck(ackId: string): void {
     this.acks.delete(ackId);
   }
-  mayDeliver(): boolean {
-    return this.broker.mayServe();
-  }
 
   nextMessageId(): string {
     return `ID:${this.connectionId}:${++this.msgSeq}`;

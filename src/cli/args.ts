@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { clientOptionsGiven, parseClientCommand, type ClientCommandOptions } from './client-args.js';
 
 export const ExitCode = {
   OK: 0,
@@ -18,7 +19,7 @@ export const ExitCode = {
   CONFIG: 78,
 } as const;
 
-export const COMMANDS = ['start', 'stop', 'status', 'check-config'] as const;
+export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -32,7 +33,7 @@ export type ParsedCommandLine =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'usage-error'; readonly message: string }
-  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string };
+  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions };
 
 export const USAGE = `Usage: ferrymq <command> [options]
 
@@ -46,12 +47,18 @@ Commands:
                         role of the broker started with these listeners (exit 0) or "not running"
                         (exit 3), and every other broker on the data directory
   check-config FILE     validate FILE and print "FILE: OK" or every problem (exit 78)
+  send [--uri URI] DESTINATION [--count N] [--persistent] [--body TEXT | --file PATH] [--lines] [--header K=V]...
+                        send messages; the body comes from --body, --file or stdin
+  consume [--uri URI] DESTINATION [--count N] [--json] [--ack auto|client] [--selector S] [--timeout MS]
+                        print messages one per line (or as JSON) and ack them
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
   -d, --data DIR      data directory; overrides broker.dataDirectory and FERRYMQ_DATA
   -l, --listen URI    listener URI (repeatable); replaces the config's listeners, e.g.
                       --listen stomp://0.0.0.0:61623 for a second broker on the same data directory
+  --uri URI           send/consume: broker or failover URI (default stomp://localhost:61613),
+                      e.g. failover:(stomp://a:61613,stomp://b:61613)?randomize=false
   -h, --help          show this help
   -V, --version       print the version
 
@@ -72,6 +79,18 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         listen: { type: 'string', short: 'l', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        // send and consume (checked in client-args.ts)
+        uri: { type: 'string' },
+        count: { type: 'string' },
+        persistent: { type: 'boolean' },
+        body: { type: 'string' },
+        file: { type: 'string' },
+        lines: { type: 'boolean' },
+        header: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        ack: { type: 'string' },
+        selector: { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
   } catch (e) {
@@ -87,6 +106,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const command = name as Command;
   const options: CliOptions = { config: values.config, data: values.data, listen: values.listen };
+  if (command === 'send' || command === 'consume') {
+    const client = parseClientCommand(command, values, rest);
+    if (typeof client === 'string') return { kind: 'usage-error', message: client };
+    return { kind: 'command', command, options, client };
+  }
+  const clientOnly = clientOptionsGiven(values);
+  if (clientOnly.length > 0) return { kind: 'usage-error', message: `${clientOnly[0]} is an option of send and consume, not ${command}` };
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };

@@ -5,6 +5,8 @@
 import { ExitCode, USAGE, packageVersion, parseCommandLine } from './args.js';
 import { runCheckConfig, runStatus, runStop } from './control.js';
 import { runStart } from './start.js';
+import { runConsume } from './consume.js';
+import { runSend } from './send.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
@@ -29,6 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
           return runStatus(parsed.options);
         case 'check-config':
           return runCheckConfig(parsed.file ?? '');
+        case 'send':
+        case 'consume':
+          if (parsed.client === undefined) return ExitCode.SOFTWARE;
+          return parsed.command === 'send' ? runSend(parsed.client) : runConsume(parsed.client);
       }
   }
 }

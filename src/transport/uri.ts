@@ -4,11 +4,11 @@
  * unknown scheme, unknown option), and unknown options are errors: ActiveMQ silently ignores a
  * typo such as `maximumConnection=10`, which is how limits quietly stop applying.
  */
-import { isIP } from 'node:net';
 import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
 import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT } from '../config/schema.js';
 import { formatSize, parseSize } from '../config/schema-dsl.js';
 import type { ListenerConfig, StompConfig } from '../config/types.js';
+import { decodeComponent, parseHost, unbracketedIpv6 } from '../util/uri-parts.js';
 
 /** Scheme as written -> the listener it creates. `stomp+nio` is ActiveMQ's NIO STOMP connector. */
 const SCHEMES: Readonly<Record<string, { scheme: ListenerConfig['scheme']; defaultPort: number }>> = {
@@ -57,9 +57,8 @@ function expectedSchemes(): string {
  */
 export function parseListenerUri(uri: string, stompDefaults: StompConfig): ListenerConfig | string {
   const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri.trim())?.[1] ?? '';
-  if (!authority.startsWith('[') && authority.split(':').length > 2) {
-    return `IPv6 addresses go in brackets: "${authority}" should be written [host]:port, e.g. [::1]:${DEFAULT_STOMP_PORT}`;
-  }
+  const v6 = unbracketedIpv6(authority, DEFAULT_STOMP_PORT);
+  if (v6 !== undefined) return v6;
   const match = URI_PATTERN.exec(uri.trim());
   if (!match) {
     const schemeOnly = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
@@ -76,7 +75,7 @@ export function parseListenerUri(uri: string, stompDefaults: StompConfig): Liste
   }
   void slash; // a single trailing "/" is harmless and common in copied ActiveMQ URIs
 
-  const host = parseHost(rawHost);
+  const host = parseHost(rawHost, 'missing host (use 0.0.0.0 for every address, 127.0.0.1 for local only)');
   if (host.error !== undefined) return host.error;
 
   let port = known.defaultPort;
@@ -97,21 +96,6 @@ export function parseListenerUri(uri: string, stompDefaults: StompConfig): Liste
   return { uri, scheme: known.scheme, host: host.value, port, ...limits };
 }
 
-function parseHost(raw: string): { value: string; error?: undefined } | { error: string } {
-  if (raw === '') return { error: 'missing host (use 0.0.0.0 for every address, 127.0.0.1 for local only)' };
-  if (raw.startsWith('[')) {
-    const inner = raw.slice(1, -1);
-    if (isIP(inner) !== 6) return { error: `"${raw}" is not an IPv6 address` };
-    return { value: inner };
-  }
-  if (isIP(raw) === 4) return { value: raw };
-  // RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
-  const label = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-  if (!new RegExp(`^${label}(?:\\.${label})*$`).test(raw)) return { error: `"${raw}" is not a valid host name or address` };
-  if (/^[\d.]+$/.test(raw)) return { error: `"${raw}" is not a valid IPv4 address` };
-  return { value: raw };
-}
-
 interface Limits {
   maximumConnections: number;
   maxFrameSize: number;
@@ -125,8 +109,8 @@ function applyOptions(query: string, limits: Limits): string | undefined {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
-    const value = decode(eq < 0 ? '' : pair.slice(eq + 1));
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1));
     if (name === undefined || value === undefined) return `option "${pair}" has a malformed %-escape`;
     if (!(OPTIONS as readonly string[]).includes(name)) {
       const near = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
@@ -142,14 +126,6 @@ function applyOptions(query: string, limits: Limits): string | undefined {
     if (error !== undefined) return error;
   }
   return undefined;
-}
-
-function decode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function applyOption(canonical: string, name: string, value: string, limits: Limits): string | undefined {

@@ -11,10 +11,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Run `ferrymq ...args` to completion. The env is cleared of FERRYMQ_* so the host cannot leak in. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+/**
+ * Run `ferrymq ...args` to completion. The env is cleared of FERRYMQ_* so the host cannot leak in.
+ * `input`, when given, is written to its stdin, which is then closed.
+ */
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { env: cliEnv(options.env), cwd: options.cwd });
+    if (options.input !== undefined) child.stdin.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

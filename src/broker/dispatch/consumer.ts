@@ -21,8 +21,6 @@ export interface ConsumerOwner {
   nextAckId(): string;
   registerAck(ackId: string, consumer: Consumer): void;
   unregisterAck(ackId: string): void;
-  /** False once the broker lost its master lease (HA fencing): deliver nothing more. */
-  mayDeliver(): boolean;
 }
 
 let consumerOrder = 0;
@@ -52,7 +50,7 @@ export class Consumer {
   ) {}
 
   canTake(): boolean {
-    return this.ready && !this.closed && (this.ackMode === 'auto' || this.outstanding < this.prefetch) && this.owner.mayDeliver();
+    return this.ready && !this.closed && (this.ackMode === 'auto' || this.outstanding < this.prefetch);
   }
 
   /** Hands an entry (already removed from pending) to the client. */

@@ -31,6 +31,8 @@ export interface QueueHooks {
   spill(queue: DispatchQueue, e: QueueEntry, done: (ok: boolean) => void): void;
   /** Removes a spilled copy from the temp store. */
   tempAck(container: string, id: number): void;
+  /** False once the broker lost its master lease (HA fencing): dispatch nothing more. */
+  mayServe(): boolean;
 }
 
 /** Page in at most this many messages per read: keeps the overshoot past the memory limit small. */
@@ -268,6 +270,8 @@ export class DispatchQueue {
   /** One pass over pending entries; returns true when it must run again. */
   private dispatchScan(): boolean {
     if (this.pending.size === 0 || this.consumers.length === 0) return false;
+    // HA fencing, once per pass (a monotonic clock read): a deposed master delivers nothing.
+    if (!this.hooks.mayServe()) return false;
     const simple = this.selectorConsumers === 0 && this.groups.size === 0;
     const now = Date.now();
     // Paged-out entries met by the scan: read back as one batch, in order; nothing after the
