@@ -17,6 +17,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_HA_FENCE_MARGIN, DEFAULT_HA_LEASE, DEFAULT_HA_RENEW_INTERVAL, DEFAULT_HA_RETRY_INTERVAL } from '../src/config/defaults.js';
 import { ClusterNode } from '../test/helpers/ha-cluster.js';
 import { freePort } from '../test/helpers/ports.js';
 import { ACTIVEMQ_LOG4J_PROPERTIES, type ActiveMqStore } from './activemq-config.js';
@@ -43,6 +44,8 @@ export interface HaNode {
   master(): Promise<void>;
   /** SIGCONT + SIGKILL, then waits for the exit. */
   kill(): Promise<void>;
+  /** How often this node gave up being master on its own (FerryMQ: lost its lease). */
+  stepDowns(): number;
   output(): string;
 }
 
@@ -55,8 +58,8 @@ export interface HaPair {
   destroy(): Promise<void>;
 }
 
-/** FerryMQ's `ha:` defaults, for the report (src/config/defaults.ts). */
-export const FERRYMQ_HA_DEFAULTS = 'default ha: lease 5 s, renewInterval 1 s, fenceMargin 1 s, retryInterval 250 ms';
+/** FerryMQ's `ha:` defaults, for the report. */
+export const FERRYMQ_HA_DEFAULTS = `default ha: lease ${DEFAULT_HA_LEASE} ms, renewInterval ${DEFAULT_HA_RENEW_INTERVAL} ms, fenceMargin ${DEFAULT_HA_FENCE_MARGIN} ms, retryInterval ${DEFAULT_HA_RETRY_INTERVAL} ms`;
 
 /** Starts the pair's shared store (a temp dir, plus a database server for the SQL targets). */
 export async function startHaPair(target: TargetName): Promise<HaPair> {
@@ -128,6 +131,9 @@ class FerryNode implements HaNode {
   }
   kill(): Promise<void> {
     return this.node.kill9();
+  }
+  stepDowns(): number {
+    return this.node.count(/^stepping down: /m);
   }
   output(): string {
     return this.node.output();
@@ -201,6 +207,10 @@ class ActiveMqNode implements HaNode {
     this.signal('SIGCONT');
     this.signal('SIGKILL');
     await this.exited;
+  }
+  /** An ActiveMQ master that loses its lock stops the JVM's broker; it never returns to standby. */
+  stepDowns(): number {
+    return 0;
   }
   output(): string {
     return this.text;
