@@ -6,7 +6,7 @@
  * Per target: start node 1 (master) and node 2 (standby) on one store, a light persistent load
  * on the master (takeover-probes.ts), then rounds of:
  *
- * 1. LOAD_BEFORE_DEATH_MS of load, then signal the master: SIGKILL (the death can be seen: the
+ * 1. LOAD_BEFORE_DEATH_MS of load plus a phase step, then signal the master: SIGKILL (the death can be seen: the
  *    process and its file lock or database session are gone) or SIGSTOP (it cannot: the process
  *    still exists and holds its connections, as a hung host would).
  * 2. From the signal: ms until the standby's STOMP port accepts a TCP connection (polled every
@@ -28,8 +28,15 @@ export const TAKEOVER_NAME = 'takeover';
 export const TAKEOVER_DEFAULT_KILLS = 5;
 /** A paused master costs a lease (FerryMQ) or the cap (ActiveMQ) per round: fewer rounds. */
 export const TAKEOVER_DEFAULT_PAUSES = 2;
-/** The master is under load for this long before it is signalled (and the new standby settles). */
+/** The master is under load for at least this long before it is signalled (and the new standby settles). */
 const LOAD_BEFORE_DEATH_MS = 2_000;
+/**
+ * A standby that polls finds the death at its next poll, so the takeover time depends on where
+ * in the poll interval the death falls; a fixed schedule would always hit the same point. Round
+ * i of n of a kind waits i/n of this much longer: the longest poll among the pairs (ActiveMQ's
+ * lockAcquireSleepInterval, 10 s), so the deaths spread over every pair's whole poll interval.
+ */
+const PHASE_SPREAD_MS = 10_000;
 /** Far above any takeover seen after a kill (ActiveMQ's 10 s lock poll plus its start-up). */
 const KILL_CAP_MS = 60_000;
 /** Six FerryMQ leases: a pair that has not taken over by then will not (ActiveMQ keeps its lock). */
@@ -87,8 +94,8 @@ interface PairState {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function round(pair: HaPair, s: PairState, death: Death): Promise<TakeoverSample> {
-  await sleep(LOAD_BEFORE_DEATH_MS);
+async function round(pair: HaPair, s: PairState, death: Death, phase: number): Promise<TakeoverSample> {
+  await sleep(LOAD_BEFORE_DEATH_MS + phase * PHASE_SPREAD_MS);
   const victim = s.master;
   const heir = s.standby;
   const stepDownsBefore = heir.stepDowns();
@@ -107,6 +114,10 @@ async function round(pair: HaPair, s: PairState, death: Death): Promise<Takeover
   s.standby = await pair.startNode(`node${++s.nodes}`);
   await s.standby.standby();
   return { death, victim: victim.name, acceptMs, receiptMs, loadReceipted, steppedDown: heir.stepDowns() > stepDownsBefore };
+}
+
+function phases(death: Death, n: number): Array<[Death, number]> {
+  return Array.from({ length: n }, (_, i): [Death, number] => [death, i / n]);
 }
 
 /** The light load on the new master, retried while it is not (or no longer, after a step-down) serving. */
@@ -135,9 +146,10 @@ export async function runTakeover(opts: TakeoverOptions): Promise<TakeoverRun> {
     const second = await pair.startNode('node2');
     await second.standby();
     state = { master: first, standby: second, load: await LightLoad.start(first.port), nodes: 2 };
-    const deaths: Death[] = [...Array<Death>(opts.kills).fill('SIGKILL'), ...Array<Death>(opts.pauses).fill('SIGSTOP')];
-    for (const death of deaths) {
-      const sample = await round(pair, state, death);
+    // Each kind of death at evenly spread phases (0, 1/n, 2/n, ... of PHASE_SPREAD_MS).
+    const deaths = [...phases('SIGKILL', opts.kills), ...phases('SIGSTOP', opts.pauses)];
+    for (const [death, phase] of deaths) {
+      const sample = await round(pair, state, death, phase);
       samples.push(sample);
       opts.log(`[${opts.target}] ${formatSample(sample, capMs[death])}`);
     }
