@@ -80,6 +80,7 @@ export async function startBroker(config: FerryConfig, options: CreateBrokerOpti
       },
     },
     log,
+    config.ha.retryInterval,
   );
   const done = activation.done.finally(async () => {
     await lock?.close();

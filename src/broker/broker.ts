@@ -154,10 +154,16 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   mayServe(): boolean {
     if (this.fencedError !== undefined) return false;
     if (this.fence === undefined || this.fence.valid()) return true;
-    this.fencedError = new FerryError(ErrorCodes.STORE_FENCED, 'this broker lost its master lock: not answering; reconnect to the new master');
-    this.log.warn('fenced: the master lease is no longer valid; no more receipts or deliveries');
-    this.onFenced?.('the master lease is no longer valid');
+    this.fenceNow('the master lease is no longer valid');
     return false;
+  }
+
+  /** Latches the fence: nothing is answered or delivered any more, and the caller steps down. */
+  private fenceNow(reason: string): void {
+    if (this.fencedError !== undefined) return;
+    this.fencedError = new FerryError(ErrorCodes.STORE_FENCED, 'this broker lost its master lock: not answering; reconnect to the new master');
+    this.log.warn({ reason }, 'fenced: no more receipts or deliveries');
+    this.onFenced?.(reason);
   }
 
   /** `done`, or the fence error instead once the lease is gone (a receipt's moment of truth). */
@@ -341,7 +347,9 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
 
   private storeError(err: Error): FerryError {
     if (err instanceof FerryError && err.code === ErrorCodes.STORE_FENCED) {
-      this.mayServe();
+      // The store is the authority (a SQL store checks the lock row): step down even if our own
+      // clock still gives the lease some time.
+      this.fenceNow(`the store refused a write: ${err.message}`);
       return err;
     }
     this.log.error({ err }, 'store write failed');

@@ -72,7 +72,9 @@ export function listInstances(dataDirectory: string): FoundInstance[] {
   const dir = join(dataDirectory, INSTANCES_DIRECTORY);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    const all = readdirSync(dir);
+    removeStaleTemporaries(dir, all);
+    names = all.filter((n) => n.endsWith('.json'));
   } catch {
     return [];
   }
@@ -93,6 +95,18 @@ export function listInstances(dataDirectory: string): FoundInstance[] {
     found.push({ record, path, local });
   }
   return found.sort((a, b) => Number(b.local) - Number(a.local) || a.record.startedAt.localeCompare(b.record.startedAt));
+}
+
+/**
+ * A broker killed between writing `<host>-<pid>.json.tmp` and renaming it leaves the temporary
+ * behind: this host's temporaries whose pid is gone are deleted with the stale records.
+ */
+function removeStaleTemporaries(dir: string, names: readonly string[]): void {
+  const prefix = `${hostIdentity().host}-`;
+  for (const name of names) {
+    const pid = /-(\d+)\.json\.tmp$/.exec(name)?.[1];
+    if (pid !== undefined && name.startsWith(prefix) && !isProcessAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** True when `record` was started with exactly these listener URIs (order does not matter). */

@@ -5,8 +5,12 @@
  * standby. Without a lock it simply serves. Every role change is reported (log, status).
  */
 import type { Logger } from 'pino';
+import { abortableSleep } from '../util/abortable-sleep.js';
 import type { Lease, LockHolder, MasterLock } from './api.js';
 import { describeHolder } from './file-lease-lock.js';
+
+/** After stepping down, sit out this many of the standbys' polls before trying for the lock again. */
+const STEP_DOWN_PAUSE_POLLS = 4;
 
 export type Role = 'starting' | 'standby' | 'activating' | 'master' | 'stepping-down' | 'stopping' | 'stopped';
 
@@ -48,6 +52,8 @@ export class Activation<S extends ServingHandle> {
     private readonly lock: MasterLock | undefined,
     private readonly hooks: ActivationHooks<S>,
     private readonly log: Logger,
+    /** ha.retryInterval: paces the pause after a step-down. */
+    private readonly retryInterval: number,
   ) {
     this.stopSignal = new Promise((resolve) => (this.stopRequested = resolve));
     const finish = (err: Error): void => {
@@ -105,12 +111,11 @@ export class Activation<S extends ServingHandle> {
         }
       }
       this.setRole({ role: 'activating', epoch: lease?.epoch });
-      let fencedReason: string | undefined;
-      let onFenced: (reason: string) => void = (reason) => (fencedReason = reason);
+      // Settles with the reason when the lease is lost or the core finds it gone (whichever first).
+      let onFenced: (reason: string) => void = () => undefined;
       const lost = new Promise<string>((resolve) => {
-        onFenced = (reason) => resolve(reason);
+        onFenced = resolve;
         lease?.onLost(resolve);
-        if (fencedReason !== undefined) resolve(fencedReason);
       });
       let serving: S;
       try {
@@ -137,8 +142,12 @@ export class Activation<S extends ServingHandle> {
       this.setRole({ role: 'stepping-down', reason: outcome.lost });
       this.log.warn({ reason: outcome.lost, epoch: lease?.epoch }, 'stepping down: closing listeners and every connection; writing nothing more');
       await serving.abort();
+      this.current = undefined;
       await lease?.release();
       if (this.lock === undefined) return; // no lock to wait for: a fenced store without HA is fatal
+      // Leave a healthy standby a few polls to take over before competing again: a broker that
+      // just lost its lock (a cut connection, a pause) should not win it straight back.
+      await abortableSleep(STEP_DOWN_PAUSE_POLLS * this.retryInterval, this.abort.signal).catch(() => undefined);
     }
   }
 }

@@ -132,12 +132,28 @@ async function waitUntil(ready: () => Promise<boolean>, child: ChildProcess, out
   }
 }
 
+/** Child processes of `pid` (PostgreSQL backends call setsid(): they leave the postmaster's group). */
+function childrenOf(pid: number): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/**
+ * Signals the server's process group; SIGSTOP, SIGCONT and SIGKILL also go to each child process
+ * (a shutdown request goes to the server alone, which stops its children its own way).
+ */
 function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
   if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
+  const targets = ['SIGSTOP', 'SIGCONT', 'SIGKILL'].includes(signal) ? [-child.pid, ...childrenOf(child.pid)] : [-child.pid];
+  for (const target of targets) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Already gone.
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { FerryClient } from '../../src/client/index.js';
 import type { ReceivedMessage } from '../../src/client/index.js';
 import { findMaster, killAndMeasureTakeover, type ClusterNode } from './ha-cluster.js';
+import { RawStomp } from './stomp-client.js';
 
 export interface FailoverScenario {
   /** The group, all started; the first to listen is master. */
@@ -35,13 +36,20 @@ export async function runFailoverScenario(s: FailoverScenario): Promise<Scenario
   const uri = `failover:(${s.nodes.map((n) => `stomp://127.0.0.1:${n.port}`).join(',')})?randomize=false&initialReconnectDelay=10&maxReconnectDelay=250`;
   const nodes = [...s.nodes];
   let master = await findMaster(nodes);
+  // A queue and bodies of this run only: nothing of another run (another test file in parallel)
+  // can be counted here, nor take our messages.
+  const run = `${s.label.replace(/\W+/g, '-')}-${process.pid}-${Date.now().toString(36)}`;
+  const queue = `/queue/ha.failover.${run}`;
   const seen = new Map<string, number>();
   const consumer = await FerryClient.connect(uri);
   const producer = await FerryClient.connect(uri);
   const takeoversMs: number[] = [];
+  const reconnects = { producer: 0, consumer: 0 };
+  producer.on('connected', () => reconnects.producer++);
+  consumer.on('connected', () => reconnects.consumer++);
   try {
     await consumer.subscribe(
-      '/queue/ha.failover',
+      queue,
       (m: ReceivedMessage) => {
         seen.set(m.text, (seen.get(m.text) ?? 0) + 1);
         m.ack();
@@ -53,8 +61,8 @@ export async function runFailoverScenario(s: FailoverScenario): Promise<Scenario
     let next = 0;
     let killing: Promise<void> = Promise.resolve();
     const sendOne = async (i: number): Promise<void> => {
-      const body = `m-${i}`;
-      await producer.send('/queue/ha.failover', body, { persistent: true });
+      const body = `${run}:${i}`;
+      await producer.send(queue, body, { persistent: true });
       receipted.add(body);
       if (kills.length > 0 && receipted.size >= (kills[0] as number)) {
         kills.shift();
@@ -84,6 +92,13 @@ export async function runFailoverScenario(s: FailoverScenario): Promise<Scenario
     // A last moment for a duplicate in flight to show up.
     await new Promise((r) => setTimeout(r, 500));
     const missing = [...receipted].filter((b) => !seen.has(b));
+    if (missing.length > 0) {
+      console.log(`# ${s.label}: DIAGNOSIS ${await diagnose(master, queue, new Set(missing), consumer)}; reconnects: producer ${reconnects.producer}, consumer ${reconnects.consumer}`);
+      for (const n of [...s.nodes, ...nodes]) {
+        const warnings = n.output().split('\n').filter((l) => /"level":(4|5|6)0/.test(l) || /^(stepping|standby|listening)/.test(l));
+        console.log(`# --- ${n.name} (pid ${n.pid}):\n${warnings.slice(-40).map((l) => `#   ${l.slice(0, 400)}`).join('\n')}`);
+      }
+    }
     const twice = [...seen].filter(([, n]) => n > 1).map(([b, n]) => `${b} x${n}`);
     assert.deepEqual(missing.slice(0, 20), [], `${missing.length} receipted messages never consumed`);
     assert.deepEqual(twice.slice(0, 20), [], `${twice.length} messages consumed more than once`);
@@ -92,5 +107,31 @@ export async function runFailoverScenario(s: FailoverScenario): Promise<Scenario
     return { takeoversMs, receipted: receipted.size, delivered: seen.size };
   } finally {
     await Promise.all([producer.close().catch(() => undefined), consumer.close().catch(() => undefined)]);
+  }
+}
+
+/**
+ * Where did messages that never reached the application go? Reads the queue on the master with a
+ * plain STOMP consumer: found there = stored but held back by the client; not found = gone from
+ * the broker. Printed when the scenario fails, with the client's own state.
+ */
+async function diagnose(master: ClusterNode, queue: string, missing: ReadonlySet<string>, consumer: FerryClient): Promise<string> {
+  const c = await RawStomp.connect(master.port);
+  try {
+    await c.subscribe(queue, { ack: 'auto' });
+    await c.subscribe('/queue/ActiveMQ.DLQ', { ack: 'auto', id: 'dlq' });
+    const deadline = Date.now() + 3000;
+    const found = new Set<string>();
+    let total = 0;
+    while (Date.now() < deadline) {
+      const f = await c.next((x) => x.command === 'MESSAGE', Math.max(1, deadline - Date.now())).catch(() => undefined);
+      if (f === undefined) break;
+      total++;
+      const body = f.body.toString();
+      if (missing.has(body)) found.add(`${body}${f.headers.get('subscription') === 'dlq' ? ' (DLQ)' : ''}`);
+    }
+    return `${missing.size} missing; a plain consumer on ${master.name} then read ${total} messages, ${found.size} of the missing (e.g. ${[...found].slice(0, 3).join(', ')}); client connected to ${consumer.connectedUri ?? 'nothing'}`;
+  } finally {
+    c.close();
   }
 }

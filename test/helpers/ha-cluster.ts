@@ -26,6 +26,8 @@ export interface NodeOptions {
   /** Write no `ha:` section: the product's defaults instead of TEST_HA (the takeover benchmark). */
   readonly defaultHa?: boolean;
   readonly logLevel?: string;
+  /** Listen on this port (a restarted node keeps its place in the clients' failover URI); default a free one. */
+  readonly port?: number;
 }
 
 export class ClusterNode {
@@ -56,7 +58,7 @@ export class ClusterNode {
   }
 
   static async start(options: NodeOptions): Promise<ClusterNode> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     mkdirSync(options.dir, { recursive: true });
     const configFile = join(options.dir, `${options.name}.yaml`);
     const ha = options.defaultHa === true ? undefined : { ...TEST_HA, ...options.ha };
@@ -73,7 +75,8 @@ export class ClusterNode {
         ...(ha === undefined ? [] : ['ha:', ...Object.entries(ha).map(([k, v]) => `  ${k}: ${v}`)]),
         'logging:',
         `  level: ${options.logLevel ?? 'info'}`,
-        '  stdout: false',
+        // JSON lines on stdout too: they end up in the output a failed wait prints.
+        '  stdout: true',
         '  file: true',
         '',
       ].join('\n'),

@@ -1,14 +1,30 @@
 /** Free TCP ports, for tests whose clients must know a broker's port before it listens (failover URIs, status probes). */
 import { connect, createServer } from 'node:net';
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/**
+ * Ports for brokers that clients must know up front are picked at random below Linux's ephemeral
+ * range (32768-60999), where port-0 listeners and outgoing connections of the other test files
+ * running in parallel never land. A killed broker's port then stays out of their way: a failover
+ * client reconnecting to it must not reach some other test's broker.
+ */
+const FIXED_PORT_MIN = 20_000;
+const FIXED_PORT_MAX = 32_000;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (see FIXED_PORT_MIN). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('no address');
-  await new Promise((resolve) => server.close(resolve));
-  return address.port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FIXED_PORT_MIN + Math.floor(Math.random() * (FIXED_PORT_MAX - FIXED_PORT_MIN));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${FIXED_PORT_MIN}..${FIXED_PORT_MAX}`);
 }
 
 /** True when something accepts a TCP connection on 127.0.0.1:port. */

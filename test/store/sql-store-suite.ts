@@ -174,6 +174,23 @@ export function runSqlStoreSuite(type: 'postgres' | 'mysql', start: () => Promis
     await server.restart();
   });
 
+  test(`store: ${type} a frozen database fails the write after the statement timeout, and close() does not hang`, async () => {
+    const store = open(freshPrefix(), { timeouts: { connectMs: 2000, statementMs: 1000 } });
+    await store.open();
+    await appendAsync(store, [add(1, ['queue://a'])]);
+    server.suspend();
+    try {
+      const started = Date.now();
+      await assert.rejects(appendAsync(store, [add(2, ['queue://a'])]), (e) => errorCode(e) === 'STORE_IO' || errorCode(e) === 'STORE_UNAVAILABLE');
+      assert.ok(Date.now() - started < 8000, `failed after ${Date.now() - started} ms`);
+      const closing = Date.now();
+      await store.close();
+      assert.ok(Date.now() - closing < 8000, `closed after ${Date.now() - closing} ms`);
+    } finally {
+      server.resume();
+    }
+  });
+
   test(`store: ${type} kill -9 of the database mid-stream fails the batches in flight, and only acknowledged ones count`, async () => {
     const prefix = freshPrefix();
     const store = open(prefix);

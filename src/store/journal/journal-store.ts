@@ -7,7 +7,7 @@
  * Format and guarantees: docs/journal.md.
  */
 import { close as closeFd, fdatasync, ftruncate, open as openFd } from 'node:fs';
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pino from 'pino';
 import type { AppendDone, MessageStore, RecoveredState, StoreOp, StoreUsage, WriteFence } from '../api.js';
@@ -177,23 +177,39 @@ export class JournalStore implements MessageStore {
       if (this.spare !== undefined) await this.spare.adopt();
       else await removeSpareFiles(this.directory);
       let seq = recovered.segments[recovered.segments.length - 1];
+      const fileSizes = new Map(recovered.fileSizes);
       // Taking over (HA) or after one: seal what is there and write only to a fresh segment.
-      if (seq !== undefined && (this.fence !== undefined || recovered.lastSealed)) seq = await this.seal(seals, recovered.segments, recovered.sizes);
+      if (seq !== undefined && (this.fence !== undefined || recovered.lastSealed)) {
+        const last = seq;
+        seq = await this.seal(seals, recovered.segments, recovered.sizes);
+        // The sealed segment's preallocated zeros will never be written: give the disk back.
+        const valid = recovered.sizes.get(last) ?? 0;
+        if ((fileSizes.get(last) ?? 0) > valid) {
+          await truncate(join(this.directory, segmentFileName(last)), valid);
+          fileSizes.set(last, valid);
+        }
+      }
       if (seq === undefined || !recovered.segments.includes(seq)) {
         seq ??= 1;
         this.index.beginSegment(seq);
-        const created = await openRaw(join(this.directory, segmentFileName(seq)), 'wx');
-        await closeRaw(created);
+        const path = join(this.directory, segmentFileName(seq));
+        // A ready spare is already zero-filled: a takeover does not wait for a fresh preallocation.
+        if (await new Promise<boolean>((resolve) => (this.spare ? this.spare.take(path, resolve) : resolve(false)))) {
+          fileSizes.set(seq, this.segmentSize);
+        } else {
+          const created = await openRaw(path, 'wx');
+          await closeRaw(created);
+        }
         if (this.sync) await syncDirectory(this.directory);
       }
       for (let k = 0; k < this.groupsInFlight; k++) fds.push(await openRaw(join(this.directory, segmentFileName(seq)), 'r+'));
       for (const [s, size] of recovered.sizes) {
         if (s === seq) continue;
-        this.closedSizes.set(s, recovered.fileSizes.get(s) ?? size);
+        this.closedSizes.set(s, fileSizes.get(s) ?? size);
         this.index.setSegmentSize(s, size);
       }
       const size = recovered.sizes.get(seq) ?? 0;
-      const allocated = await this.preallocateCurrent(fds[0] as number, recovered.fileSizes.get(seq) ?? 0);
+      const allocated = await this.preallocateCurrent(fds[0] as number, fileSizes.get(seq) ?? 0);
       const writer = new GroupCommitWriter(
         this.index,
         { directory: this.directory, segmentSize: this.segmentSize, sync: this.sync, datasync: this.datasync, spare: this.spare, fence: this.fence, logger: this.logger },

@@ -10,7 +10,7 @@ import type pino from 'pino';
 import type { StoreType } from '../../config/types.js';
 import { FerryError } from '../../errors.js';
 import { abortableSleep } from '../../util/abortable-sleep.js';
-import type { DbTarget, SqlConnection, SqlDialect } from './dialect.js';
+import type { DbTarget, SqlConnection, SqlDialect, Timeouts } from './dialect.js';
 import { mysqlDialect } from './mysql-dialect.js';
 import { postgresDialect } from './postgres-dialect.js';
 
@@ -18,8 +18,11 @@ import { postgresDialect } from './postgres-dialect.js';
 export const CONNECT_RETRY_FIRST_MS = 500;
 /** Longest back-off: a database down for long is still noticed within half a minute of its return. */
 export const CONNECT_RETRY_MAX_MS = 30_000;
-/** One connection attempt: long enough for a loaded server, short enough to log and retry. */
-export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Connection attempt: long enough for a loaded server, short enough to log and retry. Statement:
+ * a group commit's statement takes milliseconds, a minute means the database hangs.
+ */
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 10_000, statementMs: 60_000 };
 
 const DEFAULT_PORTS: Record<'postgres' | 'mysql', number> = { postgres: 5432, mysql: 3306 };
 
@@ -69,12 +72,18 @@ export function safeMessage(err: unknown, t: DbTarget): string {
  * Connects, retrying while the database is unreachable. Rejects with STORE_UNAVAILABLE when the
  * database refuses us, or with the signal's reason when `signal` aborts.
  */
-export async function connectWithRetry(dialect: SqlDialect, target: DbTarget, signal: AbortSignal, logger: pino.Logger | undefined): Promise<SqlConnection> {
+export async function connectWithRetry(
+  dialect: SqlDialect,
+  target: DbTarget,
+  signal: AbortSignal,
+  logger: pino.Logger | undefined,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+): Promise<SqlConnection> {
   let delay = CONNECT_RETRY_FIRST_MS;
   for (;;) {
     signal.throwIfAborted();
     try {
-      const conn = await dialect.connect(target, CONNECT_TIMEOUT_MS);
+      const conn = await dialect.connect(target, timeouts);
       if (signal.aborted) {
         await conn.close();
         signal.throwIfAborted();

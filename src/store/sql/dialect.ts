@@ -10,6 +10,9 @@
 
 export type SqlKind = 'postgres' | 'mysql';
 
+/** A clean goodbye takes milliseconds; past this the server is frozen or gone, and the socket is cut. */
+export const CLOSE_TIMEOUT_MS = 3_000;
+
 export interface SqlResult {
   readonly rows: Record<string, unknown>[];
   /** Rows changed by INSERT/UPDATE/DELETE (found rows for an UPDATE). */
@@ -43,8 +46,10 @@ export abstract class WatchedConnection implements SqlConnection {
   private lost: Error | undefined;
 
   abstract query(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
-  /** Ends the driver's connection. */
+  /** Ends the driver's connection politely (may wait for a server that does not answer). */
   protected abstract end(): Promise<void>;
+  /** Cuts the socket. */
+  protected abstract destroy(): void;
 
   onLost(cb: (err: Error) => void): void {
     if (this.lost !== undefined) {
@@ -59,9 +64,10 @@ export abstract class WatchedConnection implements SqlConnection {
     for (const cb of this.lostCallbacks.splice(0)) cb(err);
   }
 
+  /** Ends the connection; a server that does not answer the goodbye in time gets its socket cut. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.end();
+    if (!(await settlesWithin(this.end(), CLOSE_TIMEOUT_MS))) this.destroy();
   }
 }
 
@@ -87,6 +93,31 @@ export function endpoint(t: DbTarget): Pick<DbTarget, 'host' | 'port' | 'user' |
   return { host: t.host, port: t.port, user: t.user, password: t.password, database: t.database };
 }
 
+/** True when `work` settled within `ms` (either way); false when it is still pending then. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+/** How long the driver waits. */
+export interface Timeouts {
+  /** One connection attempt. */
+  readonly connectMs: number;
+  /**
+   * One statement, client side: a database that stops answering (frozen, network black hole)
+   * fails the statement, and the connection with it, instead of hanging the store for good.
+   */
+  readonly statementMs: number;
+}
+
 /** How a failed connection attempt should be treated. */
 export type ConnectFailure =
   /** Wrong password, unknown database, no permission: retrying will not help. */
@@ -104,8 +135,8 @@ export interface SqlDialect {
   readonly kind: SqlKind;
   /** `postgres` or `MariaDB/MySQL`, for messages. */
   readonly label: string;
-  connect(target: DbTarget, timeoutMs: number): Promise<SqlConnection>;
-  pool(target: DbTarget, size: number, timeoutMs: number, onError: (err: Error) => void): SqlPool;
+  connect(target: DbTarget, timeouts: Timeouts): Promise<SqlConnection>;
+  pool(target: DbTarget, size: number, timeouts: Timeouts, onError: (err: Error) => void): SqlPool;
   classify(err: unknown): ConnectFailure;
   /** The n-th (1-based) placeholder. */
   param(n: number): string;

@@ -22,6 +22,7 @@ import type pino from 'pino';
 import type { AppendDone, StoreOp, WriteFence } from '../api.js';
 import { FerryError } from '../../errors.js';
 import type { SqlConnection, SqlDialect, Statement } from './dialect.js';
+import { CLOSE_TIMEOUT_MS, settlesWithin } from './dialect.js';
 import { GroupPlan, type LiveIndex } from './group-plan.js';
 import type { TableNames } from './schema.js';
 import { groupStatements, trimProducers } from './statements.js';
@@ -215,7 +216,9 @@ export class SqlGroupCommit {
         }
       }
     } catch (e) {
-      await conn.query('ROLLBACK').catch(() => undefined);
+      // Bounded: after a statement timeout the ROLLBACK queues behind the hung statement. The
+      // database rolls back by itself when the connection goes (close() cuts it).
+      await settlesWithin(conn.query('ROLLBACK'), CLOSE_TIMEOUT_MS);
       throw e;
     }
     await conn.query('COMMIT');

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult } from './dialect.js';
+import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult, Timeouts } from './dialect.js';
 import { endpoint, valuesList, WatchedConnection } from './dialect.js';
 
 /** Prepared statements kept per connection: with the pool's 10 connections far below the server's 16382. */
@@ -16,10 +16,10 @@ const MAX_PREPARED_PER_CONNECTION = 256;
 /** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_TABLEACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
 const REFUSED_ERRNOS = new Set([1045, 1044, 1049, 1142, 1227, 1698]);
 
-function connectionOptions(t: DbTarget, timeoutMs: number): mysql.ConnectionOptions {
+function connectionOptions(t: DbTarget, timeouts: Timeouts): mysql.ConnectionOptions {
   return {
     ...endpoint(t),
-    connectTimeout: timeoutMs,
+    connectTimeout: timeouts.connectMs,
     enableKeepAlive: true,
     // BIGINT as a JS number (ids and sequences are safe integers); DATETIME as text (UTC).
     supportBigNumbers: true,
@@ -34,14 +34,18 @@ function connectionOptions(t: DbTarget, timeoutMs: number): mysql.ConnectionOpti
 
 type Queryable = Pick<mysql.Connection, 'query' | 'execute'>;
 
-async function run(target: Queryable, sql: string, params: readonly unknown[]): Promise<SqlResult> {
-  const [res] = params.length === 0 ? await target.query(sql) : await target.execute(sql, params as mysql.ExecuteValues[]);
+/** mysql2 times out per statement (and closes the connection when one times out). */
+async function run(target: Queryable, sql: string, params: readonly unknown[], timeout: number): Promise<SqlResult> {
+  const [res] = params.length === 0 ? await target.query({ sql, timeout }) : await target.execute({ sql, timeout }, params as mysql.ExecuteValues[]);
   if (Array.isArray(res)) return { rows: res as Record<string, unknown>[], rowCount: res.length };
   return { rows: [], rowCount: (res as mysql.ResultSetHeader).affectedRows };
 }
 
 class MysqlConnection extends WatchedConnection {
-  constructor(private readonly conn: mysql.Connection) {
+  constructor(
+    private readonly conn: mysql.Connection,
+    private readonly statementMs: number,
+  ) {
     super();
     conn.on('error', (err: Error) => this.lostWith(err));
     conn.on('end', () => this.lostWith(new Error('connection to MariaDB/MySQL ended')));
@@ -52,25 +56,29 @@ class MysqlConnection extends WatchedConnection {
   }
 
   query(sql: string, params: readonly unknown[] = []): Promise<SqlResult> {
-    return run(this.conn, sql, params);
+    return run(this.conn, sql, params, this.statementMs);
   }
 
   protected end(): Promise<void> {
     return this.conn.end().catch(() => this.conn.destroy());
+  }
+
+  protected destroy(): void {
+    this.conn.destroy();
   }
 }
 
 export const mysqlDialect: SqlDialect = {
   kind: 'mysql',
   label: 'MariaDB/MySQL',
-  async connect(target, timeoutMs) {
-    const conn = await mysql.createConnection(connectionOptions(target, timeoutMs));
-    return new MysqlConnection(conn);
+  async connect(target, timeouts) {
+    const conn = await mysql.createConnection(connectionOptions(target, timeouts));
+    return new MysqlConnection(conn, timeouts.statementMs);
   },
-  pool(target, size, timeoutMs, onError): SqlPool {
-    const pool = mysql.createPool({ ...connectionOptions(target, timeoutMs), connectionLimit: size, maxIdle: size });
+  pool(target, size, timeouts, onError): SqlPool {
+    const pool = mysql.createPool({ ...connectionOptions(target, timeouts), connectionLimit: size, maxIdle: size });
     pool.pool.on('error' as 'connection', onError as never);
-    return { query: (sql, params = []) => run(pool, sql, params), close: () => pool.end() };
+    return { query: (sql, params = []) => run(pool, sql, params, timeouts.statementMs), close: () => pool.end() };
   },
   classify(err): ConnectFailure {
     const errno = (err as { errno?: unknown }).errno;

@@ -5,16 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult } from './dialect.js';
+import type { Socket } from 'node:net';
+import type { ConnectFailure, DbTarget, SqlDialect, SqlPool, SqlResult, Timeouts } from './dialect.js';
 import { endpoint, WatchedConnection } from './dialect.js';
 
 /** SQLSTATEs that retrying cannot fix: bad password, no such role or database, no privilege. */
 const REFUSED_STATES = new Set(['28P01', '28000', '3D000', '42501', '3F000']);
 
-function clientConfig(t: DbTarget, timeoutMs: number): pg.ClientConfig {
+function clientConfig(t: DbTarget, timeouts: Timeouts): pg.ClientConfig {
   return {
     ...endpoint(t),
-    connectionTimeoutMillis: timeoutMs,
+    connectionTimeoutMillis: timeouts.connectMs,
+    query_timeout: timeouts.statementMs,
     keepAlive: true,
     application_name: 'ferrymq',
     ...(t.options['sslmode'] !== undefined && t.options['sslmode'] !== 'disable' ? { ssl: { rejectUnauthorized: t.options['sslmode'] === 'verify-full' } } : {}),
@@ -42,13 +44,18 @@ class PgConnection extends WatchedConnection {
   protected end(): Promise<void> {
     return this.client.end().catch(() => undefined);
   }
+
+  protected destroy(): void {
+    // node-postgres has no public destroy; its socket is the one way to cut a frozen server.
+    (this.client as unknown as { connection?: { stream?: Socket } }).connection?.stream?.destroy();
+  }
 }
 
 export const postgresDialect: SqlDialect = {
   kind: 'postgres',
   label: 'postgres',
-  async connect(target, timeoutMs) {
-    const client = new pg.Client(clientConfig(target, timeoutMs));
+  async connect(target, timeouts) {
+    const client = new pg.Client(clientConfig(target, timeouts));
     // Until PgConnection listens, an error event must not crash the process.
     client.on('error', () => undefined);
     try {
@@ -60,8 +67,8 @@ export const postgresDialect: SqlDialect = {
       throw e;
     }
   },
-  pool(target, size, timeoutMs, onError): SqlPool {
-    const pool = new pg.Pool({ ...clientConfig(target, timeoutMs), max: size });
+  pool(target, size, timeouts, onError): SqlPool {
+    const pool = new pg.Pool({ ...clientConfig(target, timeouts), max: size });
     pool.on('error', onError);
     return {
       query: (sql, params = []) => pool.query(sql, params as unknown[]).then(result),

@@ -16,9 +16,9 @@ import { DEFAULT_MAX_PRODUCERS } from '../api.js';
 import { FerryError, isFerryError } from '../../errors.js';
 import { isValidOp } from '../op-validation.js';
 import { ProducerTable } from '../producer-table.js';
-import { connectWithRetry, describeTarget, dialectFor, parseStoreUrl, redactUrl, safeMessage } from './connect.js';
-import type { DbTarget, SqlConnection, SqlDialect, SqlPool } from './dialect.js';
-import { num, str } from './dialect.js';
+import { connectWithRetry, DEFAULT_TIMEOUTS, describeTarget, dialectFor, parseStoreUrl, redactUrl, safeMessage } from './connect.js';
+import type { DbTarget, SqlConnection, SqlDialect, SqlPool, Timeouts } from './dialect.js';
+import { CLOSE_TIMEOUT_MS, num, settlesWithin, str } from './dialect.js';
 import { SqlGroupCommit, type SqlWriterStats } from './group-commit.js';
 import { LiveIndex } from './group-plan.js';
 import { ensureSchema, MAX_NAME_LENGTH, tableNames, type TableNames } from './schema.js';
@@ -38,6 +38,8 @@ export interface SqlStoreOptions {
   /** Check the database lock row (holder and epoch of `fence`) inside every write transaction. */
   readonly verifyLockRow?: boolean | undefined;
   readonly logger?: pino.Logger | undefined;
+  /** Driver timeouts (tests shorten the statement timeout); DEFAULT_TIMEOUTS otherwise. */
+  readonly timeouts?: Timeouts | undefined;
 }
 
 function isName(s: unknown): boolean {
@@ -69,6 +71,7 @@ export class SqlStore implements MessageStore {
   private readonly target: DbTarget;
   private readonly index = new LiveIndex();
   private readonly maxProducers: number;
+  private readonly timeouts: Timeouts;
   private readonly logger: pino.Logger | undefined;
   private readonly abort = new AbortController();
   private conn: SqlConnection | undefined;
@@ -81,6 +84,7 @@ export class SqlStore implements MessageStore {
     this.names = tableNames(options.tablePrefix);
     this.target = parseStoreUrl(options.url, this.dialect.kind);
     this.maxProducers = options.maxProducers ?? DEFAULT_MAX_PRODUCERS;
+    this.timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
     this.logger = options.logger?.child({ component: 'sql-store' });
   }
 
@@ -94,7 +98,7 @@ export class SqlStore implements MessageStore {
     const started = performance.now();
     let conn: SqlConnection;
     try {
-      conn = await connectWithRetry(this.dialect, this.target, this.abort.signal, this.logger);
+      conn = await connectWithRetry(this.dialect, this.target, this.abort.signal, this.logger, this.timeouts);
     } catch (e) {
       if (this.abort.signal.aborted) throw new FerryError('STORE_CLOSED', 'sql store closed while connecting');
       throw e;
@@ -103,7 +107,7 @@ export class SqlStore implements MessageStore {
     try {
       await ensureSchema(conn, this.dialect, this.options.tablePrefix);
       const state = await this.recover(conn);
-      this.pool = this.dialect.pool(this.target, Math.max(1, this.options.pool - 1), 10_000, (err) =>
+      this.pool = this.dialect.pool(this.target, Math.max(1, this.options.pool - 1), this.timeouts, (err) =>
         this.logger?.warn({ err: safeMessage(err, this.target) }, 'sql store: a read connection failed'),
       );
       this.writer = new SqlGroupCommit(conn, {
@@ -230,6 +234,7 @@ export class SqlStore implements MessageStore {
     this.abort.abort();
     await this.writer?.idle();
     await this.conn?.close();
-    await this.pool?.close().catch(() => undefined);
+    // A pool whose server froze would wait for it: give up after the same grace as a connection.
+    if (this.pool !== undefined) await settlesWithin(this.pool.close(), CLOSE_TIMEOUT_MS);
   }
 }

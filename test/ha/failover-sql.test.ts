@@ -1,0 +1,135 @@
+/**
+ * Master/slave on a shared database: two brokers on PostgreSQL, two on MariaDB (real servers
+ * started here), each with its own local data directory. A failover producer and consumer move
+ * 10,000 persistent messages; the master is killed (SIGKILL) mid-stream, restarted (it comes back
+ * as the standby), then the new master is killed. Every receipted message is consumed, none twice;
+ * the takeovers are printed. Then a master whose database sessions are cut stops serving at once,
+ * and a master paused past its lease, resumed, writes no row and receipts nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ClusterNode } from '../helpers/ha-cluster.js';
+import { runFailoverScenario } from '../helpers/failover-scenario.js';
+import { startMariaDb, startPostgres, type DbServer } from '../helpers/db-servers.js';
+import { localPortsTo } from '../helpers/proc-sockets.js';
+import { bodies, RawStomp } from '../helpers/stomp-client.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ferrymq-ha-sql-'));
+const nodes: ClusterNode[] = [];
+after(async () => {
+  for (const n of nodes) await n.kill9();
+  rmSync(root, { recursive: true, force: true });
+});
+
+for (const [type, start] of [
+  ['postgres', startPostgres],
+  ['mysql', startMariaDb],
+] as const) {
+  describe(`ha: two brokers on ${type}`, () => {
+    let server: DbServer;
+    before(async () => {
+      server = await start();
+    });
+    after(() => server?.destroy());
+
+    /** A node of the group: its own data directory (log, temp spill), the shared database. */
+    const startNode = async (name: string, prefix: string, port?: number): Promise<ClusterNode> => {
+      const node = await ClusterNode.start({
+        dir: join(root, type),
+        name,
+        port,
+        dataDirectory: join(root, type, name),
+        store: ['  type: ' + type, `  url: ${JSON.stringify(server.url)}`, `  tablePrefix: ${prefix}`],
+      });
+      nodes.push(node);
+      return node;
+    };
+
+    test(`ha: ${type}: master killed, restarted as standby, new master killed: every receipted message consumed once`, async () => {
+      const a = await startNode('alpha', 'FAILOVER_');
+      await a.master();
+      const b = await startNode('beta', 'FAILOVER_');
+      await b.waitFor(/^standby: the master lock is held by broker alpha/m);
+      const result = await runFailoverScenario({
+        nodes: [a, b],
+        messages: 10_000,
+        killAt: [0.3, 0.65],
+        label: type,
+        restart: async (killed) => startNode(killed.name, 'FAILOVER_', killed.port),
+      });
+      console.log(`# ${type}: takeovers ${result.takeoversMs.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
+    });
+
+    test(`ha: ${type}: a master whose database sessions are cut steps down at once; the standby serves`, async () => {
+      for (const n of nodes.splice(0)) await n.kill9();
+      const a = await startNode('gamma', 'CUT_');
+      await a.master();
+      const b = await startNode('delta', 'CUT_');
+      await b.waitFor(/^standby: /m);
+      // Terminate exactly the master's sessions (its lock connection and its store pool).
+      const ports = localPortsTo(a.pid, server.port);
+      assert.ok(ports.length >= 2, `the master has its lock and store connections (${ports.join(', ')})`);
+      const admin = await server.admin();
+      try {
+        if (type === 'postgres') {
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]);
+        } else {
+          const rows = await admin.query('SELECT ID, HOST FROM information_schema.PROCESSLIST');
+          for (const r of rows) {
+            if (ports.includes(Number(String(r['HOST']).split(':')[1]))) await admin.query(`KILL ${Number(r['ID'])}`).catch(() => undefined);
+          }
+        }
+      } finally {
+        await admin.close();
+      }
+      const cut = performance.now();
+      await a.waitFor(/^stepping down: /m, 10_000);
+      await b.master(10_000);
+      console.log(`# ${type}: standby serving ${Math.round(performance.now() - cut)} ms after the master's sessions were cut`);
+      // The old master reconnects as a standby behind the new one.
+      await a.waitFor(/^standby: the master lock is held by broker delta/m, 10_000);
+      assert.equal(await a.accepting(), false);
+    });
+
+    test(`ha: ${type}: a master paused past its lease is replaced; resumed, it writes no row and receipts nothing`, async () => {
+      for (const n of nodes.splice(0)) await n.kill9();
+      const a = await startNode('epsilon', 'PAUSE_');
+      await a.master();
+      const b = await startNode('zeta', 'PAUSE_');
+      await b.waitFor(/^standby: /m);
+      const producer = await RawStomp.connect(a.port);
+      for (let i = 1; i <= 50; i++) await producer.publish('/queue/pause.sql', `before-${i}`, { persistent: 'true' });
+      a.signal('SIGSTOP');
+      for (let i = 1; i <= 20; i++) producer.send('SEND', { destination: '/queue/pause.sql', persistent: 'true', receipt: `late-${i}` }, `late-${i}`);
+      await b.master(20_000);
+      const rows = async (): Promise<unknown[]> => {
+        const admin = await server.admin();
+        try {
+          return await admin.query('SELECT id FROM PAUSE_MESSAGES ORDER BY id');
+        } finally {
+          await admin.close();
+        }
+      };
+      const before = await rows();
+      assert.equal(before.length, 50);
+      a.signal('SIGCONT');
+      await a.waitFor(/^stepping down: /m, 10_000);
+      await producer.waitClosed(10_000);
+      assert.deepEqual(
+        producer.frames.filter((f) => f.command === 'RECEIPT' && (f.headers.get('receipt-id') ?? '').startsWith('late-')),
+        [],
+        'no receipt for what the paused master found in its socket',
+      );
+      await a.waitFor(/^standby: the master lock is held by broker zeta/m, 10_000);
+      assert.deepEqual(await rows(), before, 'the resumed old master wrote no row');
+      const consumer = await RawStomp.connect(b.port);
+      await consumer.subscribe('/queue/pause.sql');
+      assert.deepEqual(bodies(await consumer.messages(50, undefined, 15_000)), Array.from({ length: 50 }, (_, i) => `before-${i + 1}`));
+      await consumer.expectNoMessage(300);
+      consumer.close();
+    });
+  });
+}
