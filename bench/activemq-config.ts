@@ -5,6 +5,14 @@
  * FerryMQ's journal with sync: true), no JMX, no scheduler, no web console (jetty.xml is not
  * imported). Memory limit as the stock activemq.xml: 70% of the JVM heap.
  *
+ * Instead of KahaDB in DIR, the store can be a KahaDB directory shared by a master/slave pair
+ * (ActiveMQ's "shared file system master/slave") or the JDBC persistence adapter on a PostgreSQL
+ * database, through a commons-dbcp 1.4 pool: the DataSource class Debian's package links into
+ * lib/optional (commons-dbcp.jar); ActiveMQ's docs show the same bean with dbcp2, which the
+ * package does not ship. Every other adapter and locker setting is ActiveMQ's default, unless a
+ * lease holder id asks for the lease locker with the settings of ActiveMQ's "Pluggable storage
+ * lockers" page (each broker of a pair needs its own holder id there).
+ *
  * Also a CLI: `node dist/bench/activemq-config.js PORT DIR` prints the XML.
  */
 import { pathToFileURL } from 'node:url';
@@ -19,7 +27,51 @@ function xmlAttr(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-export function activemqXml(port: number, dir: string): string {
+/** Where the broker keeps persistent messages. */
+export type ActiveMqStore =
+  | { readonly kind: 'kahadb'; readonly directory: string }
+  | {
+      readonly kind: 'jdbc';
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      readonly user: string;
+      readonly password: string;
+      /** Use the lease database locker, holding the lease under this id (unique per broker). */
+      readonly leaseHolderId?: string | undefined;
+    };
+
+/** The adapter's lockKeepAlivePeriod (the lease length) in the docs' lease-locker example. */
+const LEASE_KEEP_ALIVE_MS = 5_000;
+/** The lease locker's lockAcquireSleepInterval in that example (also every locker's default). */
+const LEASE_ACQUIRE_SLEEP_MS = 10_000;
+
+/** The JDBC driver Debian's libpostgresql-jdbc-java installs (ActiveMQ ships no JDBC driver). */
+export const POSTGRES_JDBC_JAR = '/usr/share/java/postgresql.jar';
+
+function persistenceAdapter(store: ActiveMqStore): string {
+  if (store.kind === 'kahadb') return `<kahaDB directory="${xmlAttr(store.directory)}"/>`;
+  if (store.leaseHolderId === undefined) return '<jdbcPersistenceAdapter dataSource="#postgres-ds"/>';
+  return `<jdbcPersistenceAdapter dataSource="#postgres-ds" lockKeepAlivePeriod="${LEASE_KEEP_ALIVE_MS}">
+        <locker><lease-database-locker lockAcquireSleepInterval="${LEASE_ACQUIRE_SLEEP_MS}" leaseHolderId="${xmlAttr(store.leaseHolderId)}"/></locker>
+      </jdbcPersistenceAdapter>`;
+}
+
+/** The DataSource bean the JDBC adapter refers to (`#postgres-ds`), at the Spring level. */
+function dataSourceBean(store: ActiveMqStore): string {
+  if (store.kind !== 'jdbc') return '';
+  const url = `jdbc:postgresql://${store.host}:${store.port}/${store.database}`;
+  return `
+  <bean id="postgres-ds" class="org.apache.commons.dbcp.BasicDataSource" destroy-method="close">
+    <property name="driverClassName" value="org.postgresql.Driver"/>
+    <property name="url" value="${xmlAttr(url)}"/>
+    <property name="username" value="${xmlAttr(store.user)}"/>
+    <property name="password" value="${xmlAttr(store.password)}"/>
+    <property name="poolPreparedStatements" value="true"/>
+  </bean>`;
+}
+
+export function activemqXml(port: number, dir: string, store: ActiveMqStore = { kind: 'kahadb', directory: `${dir}/data/kahadb` }): string {
   const d = xmlAttr(dir);
   return `<beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -28,7 +80,7 @@ export function activemqXml(port: number, dir: string): string {
   <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" useJmx="false"
           schedulerSupport="false" persistent="true" dataDirectory="${d}/data">
     <persistenceAdapter>
-      <kahaDB directory="${d}/data/kahadb"/>
+      ${persistenceAdapter(store)}
     </persistenceAdapter>
     <systemUsage>
       <systemUsage>
@@ -40,7 +92,7 @@ export function activemqXml(port: number, dir: string): string {
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
     </transportConnectors>
-  </broker>
+  </broker>${dataSourceBean(store)}
 </beans>
 `;
 }

@@ -2,9 +2,11 @@
  * The FerryMQ broker under test, run as a child process so it has its own core and event loop:
  *
  *   node dist/bench/broker-child.js --data DIR [--no-sync] [--memory BYTES] [--info-log FILE]
+ *                                   [--store postgres|mysql --url URL]
  *
  * One STOMP listener on 127.0.0.1, a free port; journal store in DIR with fsync per group commit
- * (the brief's persistent scenario; non-persistent messages never touch the journal). Prints one
+ * (the brief's persistent scenario; non-persistent messages never touch the journal), or with
+ * `--store` a SQL store at URL (the database's own durability settings apply). Prints one
  * JSON line `{"port":N,"pid":N}` on stdout once listening. Stops cleanly on SIGTERM or SIGINT, or
  * when stdin closes (the bench that started it is gone), so `--cpu-prof` profiles get written.
  * `--memory` sets `limits.memory` (default: auto). `--info-log` also writes the broker's
@@ -12,6 +14,7 @@
  * still go to stderr.
  */
 import { createBroker, defaultConfig } from '../src/index.js';
+import type { ConfigOverrides } from '../src/config/load.js';
 import pino from 'pino';
 
 function argValue(name: string): string | undefined {
@@ -42,6 +45,18 @@ function makeLogger(infoLog: string | undefined): pino.Logger {
   );
 }
 
+/** `--store postgres|mysql --url URL`: the SQL store's config section; the journal otherwise. */
+function storeConfig(): ConfigOverrides['store'] {
+  const type = argValue('--store');
+  if (type === undefined) return { type: 'journal', journal: { sync: !process.argv.includes('--no-sync') } };
+  const url = argValue('--url');
+  if ((type !== 'postgres' && type !== 'mysql') || url === undefined) {
+    console.error(`broker-child: --store must be postgres or mysql, with --url URL (got ${type}, ${url})`);
+    process.exit(2);
+  }
+  return { type, url };
+}
+
 async function main(): Promise<void> {
   const dataDirectory = argValue('--data');
   if (dataDirectory === undefined) {
@@ -49,10 +64,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const memory = memoryLimit();
+  const store = storeConfig();
   const config = defaultConfig({
     listeners: [{ uri: 'stomp://127.0.0.1:0' }],
     broker: { name: 'bench', dataDirectory },
-    store: { type: 'journal', journal: { sync: !process.argv.includes('--no-sync') } },
+    // `ha` at its defaults: the journal takes its file lock, a SQL store its database lock (every
+    // write transaction then checks the lock row), as a broker started with this store would.
+    store,
     logging: { level: 'warn', file: false, stdout: false },
     ...(memory === undefined ? {} : { limits: { memory } }),
   });

@@ -126,6 +126,16 @@ export class LoadClient {
     this.socket.destroy();
   }
 
+  /**
+   * Drops the connection at once, without DISCONNECT: for a broker that died or is paused (a
+   * clean close would wait for a receipt that cannot come).
+   */
+  destroy(): void {
+    this.closing = true;
+    this.rejectPending(new Error('connection destroyed'));
+    this.socket.destroy();
+  }
+
   /** Sends `head` (without the blank line) plus a setup receipt; resolves on its RECEIPT. */
   request(headWithoutBlankLine: string): Promise<void> {
     const id = SETUP_RECEIPT_PREFIX + String(this.nextSetupId++);

@@ -34,12 +34,13 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** The issue's goals for FerryMQ, checked against its own results. */
-export const GOALS: ReadonlyArray<{ readonly scenario: string; readonly text: string; met(r: ScenarioResult): boolean }> = [
-  { scenario: 'queue', text: '>= 100k msg/s non-persistent', met: (r) => r.rate >= 100_000 },
-  { scenario: 'persistent', text: '>= 40k msg/s persistent with receipts', met: (r) => r.rate >= 40_000 },
-  { scenario: 'fanout', text: '>= 200k deliveries/s fan-out', met: (r) => r.rate >= 200_000 },
-  { scenario: 'request-reply', text: 'round trip p50 <= 0.15 ms', met: (r) => r.latency.p50 <= 0.15 },
+/** The issues' goals for FerryMQ, each checked against one target's results. */
+export const GOALS: ReadonlyArray<{ readonly target: TargetName; readonly scenario: string; readonly text: string; met(r: ScenarioResult): boolean }> = [
+  { target: 'ferrymq', scenario: 'queue', text: '>= 100k msg/s non-persistent', met: (r) => r.rate >= 100_000 },
+  { target: 'ferrymq', scenario: 'persistent', text: '>= 40k msg/s persistent with receipts', met: (r) => r.rate >= 40_000 },
+  { target: 'ferrymq', scenario: 'fanout', text: '>= 200k deliveries/s fan-out', met: (r) => r.rate >= 200_000 },
+  { target: 'ferrymq', scenario: 'request-reply', text: 'round trip p50 <= 0.15 ms', met: (r) => r.latency.p50 <= 0.15 },
+  { target: 'ferrymq-postgres', scenario: 'persistent', text: '>= 10k msg/s persistent with receipts on the local PostgreSQL', met: (r) => r.rate >= 10_000 },
 ];
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -72,68 +73,91 @@ export function formatRun(run: TargetRun): string {
   return lines.join('\n');
 }
 
+/** Like-for-like pairs: a FerryMQ target and the ActiveMQ target on the same kind of store. */
+export const COMPARISON_PAIRS: ReadonlyArray<{ readonly ferrymq: TargetName; readonly activemq: TargetName }> = [
+  { ferrymq: 'ferrymq', activemq: 'activemq' },
+  { ferrymq: 'ferrymq-postgres', activemq: 'activemq-jdbc' },
+];
+
 export interface ComparisonRow {
   readonly scenario: string;
   readonly metric: string;
-  readonly ferrymq: number | undefined;
-  readonly activemq: number | undefined;
-  /** > 1 means FerryMQ is better (rates: FerryMQ / ActiveMQ; latencies: ActiveMQ / FerryMQ). */
-  readonly ratio: number | undefined;
+  /** Per target that ran (undefined when it failed or did not run this scenario). */
+  readonly values: Partial<Record<TargetName, number>>;
+  /**
+   * Per COMPARISON_PAIRS entry with both results, keyed `ferrymq/activemq`: > 1 means FerryMQ is
+   * better (rates: FerryMQ / ActiveMQ; latencies: ActiveMQ / FerryMQ).
+   */
+  readonly ratios: Readonly<Record<string, number>>;
 }
 
 export function comparisonRows(runs: readonly TargetRun[], scenarios: readonly string[]): ComparisonRow[] {
   const find = (target: TargetName, scenario: string): ScenarioResult | undefined =>
     runs.find((r) => r.target === target && r.scenario === scenario)?.result;
+  const targets = [...new Set(runs.map((r) => r.target))];
   const rows: ComparisonRow[] = [];
   for (const scenario of scenarios) {
-    const f = find('ferrymq', scenario);
-    const a = find('activemq', scenario);
-    const unit = f?.unit ?? a?.unit ?? 'msg/s';
+    const results = targets.map((t) => [t, find(t, scenario)] as const);
+    const unit = results.find(([, r]) => r !== undefined)?.[1]?.unit ?? 'msg/s';
     const metrics: Array<{ metric: string; pick: (r: ScenarioResult) => number; higherIsBetter: boolean }> = [
       { metric: unit, pick: (r) => r.rate, higherIsBetter: true },
       { metric: 'p50 ms', pick: (r) => r.latency.p50, higherIsBetter: false },
       { metric: 'p99 ms', pick: (r) => r.latency.p99, higherIsBetter: false },
     ];
     for (const m of metrics) {
-      const fv = f === undefined ? undefined : m.pick(f);
-      const av = a === undefined ? undefined : m.pick(a);
-      let ratio: number | undefined;
-      if (fv !== undefined && av !== undefined && fv > 0 && av > 0) ratio = m.higherIsBetter ? fv / av : av / fv;
-      rows.push({ scenario, metric: m.metric, ferrymq: fv, activemq: av, ratio });
+      const values: Partial<Record<TargetName, number>> = {};
+      for (const [t, r] of results) if (r !== undefined) values[t] = m.pick(r);
+      const ratios: Record<string, number> = {};
+      for (const pair of COMPARISON_PAIRS) {
+        const fv = values[pair.ferrymq];
+        const av = values[pair.activemq];
+        if (fv !== undefined && av !== undefined && fv > 0 && av > 0) ratios[`${pair.ferrymq}/${pair.activemq}`] = m.higherIsBetter ? fv / av : av / fv;
+      }
+      rows.push({ scenario, metric: m.metric, values, ratios });
     }
   }
   return rows;
 }
 
-/** A Markdown table: readable in a terminal and pasteable into docs/benchmarks.md. */
-export function formatComparison(rows: readonly ComparisonRow[]): string {
+/** A Markdown table, one column per target and per pair: readable in a terminal and pasteable into docs/benchmarks.md. */
+export function formatComparison(rows: readonly ComparisonRow[], targets: readonly TargetName[]): string {
   const cell = (v: number | undefined, metric: string): string =>
     v === undefined ? '—' : metric.endsWith('ms') ? ms(v) : int(v);
-  const lines = ['| scenario | metric | FerryMQ | ActiveMQ | ratio |', '| --- | --- | ---: | ---: | ---: |'];
+  const pairs = COMPARISON_PAIRS.filter((p) => targets.includes(p.ferrymq) && targets.includes(p.activemq)).map((p) => `${p.ferrymq}/${p.activemq}`);
+  const ratioHeads = pairs.map((p) => (pairs.length === 1 ? 'ratio' : `ratio ${p}`));
+  const lines = [
+    `| scenario | metric | ${[...targets, ...ratioHeads].join(' | ')} |`,
+    `| --- | --- | ${[...targets, ...ratioHeads].map(() => '---:').join(' | ')} |`,
+  ];
   for (const r of rows) {
-    const ratio = r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`;
-    lines.push(`| ${r.scenario} | ${r.metric} | ${cell(r.ferrymq, r.metric)} | ${cell(r.activemq, r.metric)} | ${ratio} |`);
+    const ratios = pairs.map((p) => {
+      const v = r.ratios[p];
+      return v === undefined ? '—' : `${v.toFixed(2)}×`;
+    });
+    lines.push(`| ${r.scenario} | ${r.metric} | ${[...targets.map((t) => cell(r.values[t], r.metric)), ...ratios].join(' | ')} |`);
   }
-  lines.push('ratio > 1 means FerryMQ is better (rates: FerryMQ / ActiveMQ; latencies: ActiveMQ / FerryMQ).');
+  if (pairs.length > 0) lines.push('ratio > 1 means FerryMQ is better (rates: FerryMQ / ActiveMQ; latencies: ActiveMQ / FerryMQ).');
   return lines.join('\n');
 }
 
 export interface GoalStatus {
+  readonly target: TargetName;
   readonly scenario: string;
   readonly goal: string;
   /** undefined when the scenario did not run (or failed) for FerryMQ. */
   readonly met: boolean | undefined;
 }
 
+/** The goals of the targets that ran (a default run does not list the SQL goal as "not run"). */
 export function goalStatus(runs: readonly TargetRun[]): GoalStatus[] {
-  return GOALS.map((g) => {
-    const r = runs.find((x) => x.target === 'ferrymq' && x.scenario === g.scenario)?.result;
-    return { scenario: g.scenario, goal: g.text, met: r === undefined ? undefined : g.met(r) };
+  return GOALS.filter((g) => runs.some((x) => x.target === g.target)).map((g) => {
+    const r = runs.find((x) => x.target === g.target && x.scenario === g.scenario)?.result;
+    return { target: g.target, scenario: g.scenario, goal: g.text, met: r === undefined ? undefined : g.met(r) };
   });
 }
 
 export function formatGoals(goals: readonly GoalStatus[]): string {
   return goals
-    .map((g) => `  ${g.met === undefined ? 'not run' : g.met ? 'MET    ' : 'MISSED '}  ${g.scenario}: ${g.goal}`)
+    .map((g) => `  ${g.met === undefined ? 'not run' : g.met ? 'MET    ' : 'MISSED '}  ${g.target} ${g.scenario}: ${g.goal}`)
     .join('\n');
 }

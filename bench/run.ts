@@ -3,7 +3,7 @@
  * Classic, each broker in a child process of its own, over TCP with STOMP 1.2.
  *
  *   npm run bench -- [--scenario NAME[,NAME]] [--messages N] [--size BYTES]
- *                    [--target ferrymq|activemq|both] [--json] [--profile DIR]
+ *                    [--target T[,T]] [--sql] [--json] [--profile DIR]
  *
  * Progress goes to stderr; results (text, or one JSON document with --json) to stdout.
  * Method notes: docs/benchmarks.md.
@@ -28,7 +28,8 @@ import { persistentScenario, queueScenario } from './scenario-queue.js';
 import { requestReplyScenario } from './scenario-request-reply.js';
 import { BACKLOG_DEFAULT_MESSAGES, BACKLOG_NAME, formatBacklog, runBacklog, type BacklogRun } from './scenario-backlog.js';
 import { fanoutScenario } from './scenario-topic.js';
-import { findActiveMq, stopAllTargets, startActiveMq, startFerryMq, type RunningTarget, type TargetName } from './targets.js';
+import { formatTakeover, runTakeover, TAKEOVER_DEFAULT_KILLS, TAKEOVER_DEFAULT_PAUSES, TAKEOVER_NAME, type TakeoverRun } from './scenario-takeover.js';
+import { findActiveMq, isActiveMqTarget, startTarget, stopAllTargets, targetDatabase, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.js';
 
 const SCENARIOS: readonly Scenario[] = [queueScenario, persistentScenario, fanoutScenario, requestReplyScenario];
 /** The brief's message size. */
@@ -45,14 +46,27 @@ const DEFAULT_MAX_SECONDS = 30;
 const WARMUP_MAX_SECONDS = 5;
 /** Functions listed from a --profile run. */
 const PROFILE_TOP = 25;
+/**
+ * What a SQL target runs when --scenario is not given: the other default scenarios are
+ * non-persistent and never touch the store, so they would only repeat the journal target's numbers.
+ */
+const SQL_DEFAULT_SCENARIOS: readonly string[] = ['persistent'];
+/** What --sql adds to the targets. */
+const SQL_TARGETS: readonly TargetName[] = ['ferrymq-postgres', 'ferrymq-mysql', 'activemq-jdbc'];
 
 const USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
                            opt-in: ${BACKLOG_NAME} (${BACKLOG_DEFAULT_MESSAGES} queued, restart, drain; minutes)
+                           opt-in: ${TAKEOVER_NAME} (master/slave pairs: kill or pause the master, time the takeover)
+  --kills N                ${TAKEOVER_NAME}: SIGKILLs of the master per target (default ${TAKEOVER_DEFAULT_KILLS})
+  --pauses N               ${TAKEOVER_NAME}: SIGSTOPs of the master per target (default ${TAKEOVER_DEFAULT_PAUSES})
   --messages N             measured messages (round trips) per scenario (default: per scenario)
   --size BYTES             message body size (default ${DEFAULT_BODY_SIZE})
   --max-seconds S          stop sending after S seconds of a measured phase (default ${DEFAULT_MAX_SECONDS})
-  --target T               ferrymq, activemq or both (default: both when ActiveMQ is installed)
+  --target T[,T]           ${TARGET_NAMES.join(', ')}; both = ferrymq,activemq;
+                           sql = ${SQL_TARGETS.join(',')} (default: both when ActiveMQ is installed)
+  --sql                    add the SQL targets (each starts its own database server in a temp dir);
+                           without --scenario they run only ${SQL_DEFAULT_SCENARIOS.join(', ')}
   --json                   print one JSON document instead of text
   --profile DIR            CPU-profile the FerryMQ broker child (node --cpu-prof) into DIR
   --no-fsync               FerryMQ journal without fdatasync (diagnosis only: is fsync the limit?)`;
@@ -63,6 +77,8 @@ const log = (line: string): void => {
 
 interface Options {
   readonly scenarios: readonly Scenario[];
+  /** --scenario was given: every target runs exactly those. */
+  readonly scenariosChosen: boolean;
   readonly messages: number | undefined;
   readonly bodySize: number;
   readonly maxSeconds: number;
@@ -73,6 +89,10 @@ interface Options {
   readonly activemqMissing: boolean;
   /** The opt-in backlog scenario was asked for (--scenario backlog). */
   readonly backlog: boolean;
+  /** The opt-in takeover scenario was asked for (--scenario takeover), and its rounds. */
+  readonly takeover: boolean;
+  readonly kills: number;
+  readonly pauses: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -84,9 +104,12 @@ function parseOptions(argv: readonly string[]): Options {
       size: { type: 'string' },
       'max-seconds': { type: 'string' },
       target: { type: 'string' },
+      sql: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'no-fsync': { type: 'boolean', default: false },
+      kills: { type: 'string' },
+      pauses: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -96,20 +119,57 @@ function parseOptions(argv: readonly string[]): Options {
   }
   const names = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
   const backlog = names.includes(BACKLOG_NAME);
-  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => n !== BACKLOG_NAME).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
+  const takeover = names.includes(TAKEOVER_NAME);
+  const optIn = [BACKLOG_NAME, TAKEOVER_NAME];
+  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => !optIn.includes(n)).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
   const messages = values.messages === undefined ? undefined : positiveInt(values.messages, '--messages');
   const bodySize = values.size === undefined ? DEFAULT_BODY_SIZE : positiveInt(values.size, '--size');
   const maxSecondsText = values['max-seconds'];
   const maxSeconds = maxSecondsText === undefined ? DEFAULT_MAX_SECONDS : positiveInt(maxSecondsText, '--max-seconds');
   const activemqMissing = findActiveMq() === undefined;
-  const target = values.target ?? (activemqMissing ? 'ferrymq' : 'both');
-  const targets: TargetName[] =
-    target === 'both' ? ['ferrymq', 'activemq'] : target === 'ferrymq' || target === 'activemq' ? [target] : usageError(`unknown target ${target}`);
-  if (targets.includes('activemq') && activemqMissing) {
-    usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-activemq.sh');
+  const targets = parseTargets(values.target ?? (activemqMissing ? 'ferrymq' : 'both'), values.sql, activemqMissing);
+  if (targets.some(isActiveMqTarget) && activemqMissing) {
+    usageError('ActiveMQ is not installed (looked for /usr/share/activemq/bin/activemq.jar or $ACTIVEMQ_HOME): run sudo scripts/install-bench-deps.sh');
   }
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  return { scenarios, messages, bodySize, maxSeconds, targets, json: values.json, profileDir, noFsync: values['no-fsync'], activemqMissing, backlog };
+  const kills = values.kills === undefined ? TAKEOVER_DEFAULT_KILLS : nonNegativeInt(values.kills, '--kills');
+  const pauses = values.pauses === undefined ? TAKEOVER_DEFAULT_PAUSES : nonNegativeInt(values.pauses, '--pauses');
+  return {
+    scenarios,
+    scenariosChosen: names.length > 0,
+    messages,
+    bodySize,
+    maxSeconds,
+    targets,
+    json: values.json,
+    profileDir,
+    noFsync: values['no-fsync'],
+    activemqMissing,
+    backlog,
+    takeover,
+    kills,
+    pauses,
+  };
+}
+
+/** `--target` names (with `both` and `sql` as shorthands) plus `--sql`, in order, without repeats. */
+function parseTargets(text: string, sql: boolean, activemqMissing: boolean): TargetName[] {
+  const names = text.split(',').filter((t) => t !== '');
+  const out = new Set<TargetName>();
+  const add = (list: readonly TargetName[]): void => list.forEach((t) => out.add(t));
+  for (const n of names) {
+    if (n === 'both') add(['ferrymq', 'activemq']);
+    else if (n === 'sql') add(SQL_TARGETS);
+    else add([TARGET_NAMES.find((t) => t === n) ?? usageError(`unknown target ${n}`)]);
+  }
+  // --sql on a machine without ActiveMQ: the FerryMQ SQL targets still run.
+  if (sql) add(SQL_TARGETS.filter((t) => !(activemqMissing && isActiveMqTarget(t))));
+  return [...out];
+}
+
+function nonNegativeInt(text: string, name: string): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 0 ? n : usageError(`${name} must be a whole number, got ${text}`);
 }
 
 function positiveInt(text: string, name: string): number {
@@ -122,21 +182,28 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
+/** The scenarios a target runs: a SQL target only the store-bound ones unless --scenario chose. */
+function scenariosFor(name: TargetName, opts: Options): readonly Scenario[] {
+  if (opts.scenariosChosen || targetDatabase(name) === undefined) return opts.scenarios;
+  return opts.scenarios.filter((s) => SQL_DEFAULT_SCENARIOS.includes(s.name));
+}
+
 async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Promise<HotFunction[] | undefined> {
-  if (opts.scenarios.length === 0) return undefined;
+  const scenarios = scenariosFor(name, opts);
+  if (scenarios.length === 0) return undefined;
   log(`starting ${name} ...`);
   let target: RunningTarget;
   try {
-    target = name === 'ferrymq' ? await startFerryMq({ profileDir: opts.profileDir, noFsync: opts.noFsync }) : await startActiveMq();
+    target = await startTarget(name, { profileDir: opts.profileDir, noFsync: opts.noFsync });
   } catch (err) {
     const error = (err as Error).message;
     log(`cannot start ${name}: ${error}`);
-    for (const s of opts.scenarios) runs.push({ target: name, label: name, scenario: s.name, error: `broker did not start: ${error}` });
+    for (const s of scenarios) runs.push({ target: name, label: name, scenario: s.name, error: `broker did not start: ${error}` });
     return undefined;
   }
   log(`${target.label} listening on ${target.host}:${target.port} (pid ${target.pid ?? '?'})`);
   try {
-    for (const s of opts.scenarios) {
+    for (const s of scenarios) {
       const messages = opts.messages ?? s.defaultMessages;
       const warmup = Math.max(1, Math.min(s.warmupMessages, Math.round(messages * WARMUP_SHARE)));
       const ctx = { host: target.host, port: target.port, bodySize: opts.bodySize, brokerPid: target.pid };
@@ -156,7 +223,7 @@ async function runTarget(name: TargetName, opts: Options, runs: TargetRun[]): Pr
   } finally {
     await target.stop();
   }
-  if (name !== 'ferrymq' || opts.profileDir === undefined) return undefined;
+  if (isActiveMqTarget(name) || opts.profileDir === undefined) return undefined;
   const profile = newestProfile(opts.profileDir);
   if (profile === undefined) return undefined;
   log(`FerryMQ broker CPU profile: ${profile}`);
@@ -169,9 +236,23 @@ async function runBacklogs(opts: Options): Promise<BacklogRun[]> {
   if (!opts.backlog) return out;
   const messages = opts.messages ?? BACKLOG_DEFAULT_MESSAGES;
   for (const target of opts.targets) {
+    if (target !== 'ferrymq' && target !== 'activemq') {
+      log(`${BACKLOG_NAME}: skipping ${target} (the backlog scenario runs on ferrymq and activemq only)`);
+      continue;
+    }
     const run = await runBacklog({ target, messages, bodySize: opts.bodySize, noFsync: opts.noFsync, log });
     log(formatBacklog(run));
     out.push(run);
+  }
+  return out;
+}
+
+/** The takeover scenario on each target in turn (each starts and kills its own pair). */
+async function runTakeovers(opts: Options): Promise<TakeoverRun[]> {
+  const out: TakeoverRun[] = [];
+  if (!opts.takeover) return out;
+  for (const target of opts.targets) {
+    out.push(await runTakeover({ target, kills: opts.kills, pauses: opts.pauses, log }));
   }
   return out;
 }
@@ -201,26 +282,30 @@ async function main(): Promise<void> {
     if (top !== undefined) profile = top;
   }
   const backlogRuns = await runBacklogs(opts);
+  const takeoverRuns = await runTakeovers(opts);
   const names = opts.scenarios.map((s) => s.name);
   const rows = comparisonRows(runs, names);
   const goals = goalStatus(runs);
 
   if (opts.json) {
-    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns }, null, 2));
+    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns, takeover: takeoverRuns }, null, 2));
   } else {
     const labels = [...new Set([...runs, ...backlogRuns].map((r) => `${r.target}: ${r.label}`))];
     const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
     if (runs.length > 0) {
       out.push(...runs.map(formatRun), '');
-      out.push(formatComparison(rows), '', 'FerryMQ goals:', formatGoals(goals));
+      out.push(formatComparison(rows, [...new Set(runs.map((r) => r.target))]));
+      if (goals.length > 0) out.push('', 'FerryMQ goals:', formatGoals(goals));
     }
     if (backlogRuns.length > 0) out.push(...(runs.length > 0 ? [''] : []), ...backlogRuns.map(formatBacklog));
+    if (takeoverRuns.length > 0) out.push(...(runs.length + backlogRuns.length > 0 ? [''] : []), formatTakeover(takeoverRuns));
     if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));
     for (const n of notes) out.push('', n);
     console.log(out.join('\n'));
   }
   if (runs.some((r) => r.result === undefined)) process.exitCode = 1;
   if (backlogRuns.some((r) => r.result?.drain.check.ok !== true)) process.exitCode = 1;
+  if (takeoverRuns.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -3,15 +3,43 @@
  * directory, and stopped (and the directory removed) by the bench itself.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml } from './activemq-config.js';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore } from './activemq-config.js';
+import { destroyAllDatabases, destroyDatabase, startDatabase, type BenchDatabase, type DatabaseKind } from './databases.js';
 import { LoadClient } from './load-client.js';
 
-export type TargetName = 'ferrymq' | 'activemq';
+/**
+ * `ferrymq` (journal) and `activemq` (KahaDB) are the default pair; the SQL targets start a
+ * database server of their own first: `ferrymq-postgres`, `ferrymq-mysql` (FerryMQ's SQL store)
+ * and `activemq-jdbc` (ActiveMQ's JDBC persistence adapter on PostgreSQL, its default locker);
+ * `activemq-jdbc-lease` is the same with the lease locker as ActiveMQ's docs configure it
+ * (pluggable storage lockers: lockKeepAlivePeriod 5000, lockAcquireSleepInterval 10000), the
+ * locker that survives a master it cannot see die (for the takeover scenario).
+ */
+export const TARGET_NAMES = ['ferrymq', 'activemq', 'ferrymq-postgres', 'activemq-jdbc', 'ferrymq-mysql', 'activemq-jdbc-lease'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** The database each SQL target runs on; undefined for the file-based stores. */
+export function targetDatabase(name: TargetName): DatabaseKind | undefined {
+  switch (name) {
+    case 'ferrymq-postgres':
+    case 'activemq-jdbc':
+    case 'activemq-jdbc-lease':
+      return 'postgres';
+    case 'ferrymq-mysql':
+      return 'mysql';
+    default:
+      return undefined;
+  }
+}
+
+export function isActiveMqTarget(name: TargetName): boolean {
+  return name.startsWith('activemq');
+}
 
 export interface RunningTarget {
   readonly name: TargetName;
@@ -44,12 +72,13 @@ const OUTPUT_TAIL_CHARS = 4000;
 /** Children started and not yet stopped, with their temp dirs: an interrupted bench stops them (ActiveMQ would outlive it). */
 const liveChildren = new Map<ChildProcess, string>();
 
-function track(child: ChildProcess, dir: string): void {
+/** Registers a broker child and its temp dir, so an interrupted bench stops it and removes the dir. */
+export function track(child: ChildProcess, dir: string): void {
   liveChildren.set(child, dir);
   child.once('exit', () => liveChildren.delete(child));
 }
 
-/** Stops every broker child still running and removes its temp dir (for the bench's signal handler). */
+/** Stops every broker child still running and removes its temp dir, then the database servers (for the bench's signal handler). */
 export async function stopAllTargets(): Promise<void> {
   await Promise.all(
     [...liveChildren].map(async ([child, dir]) => {
@@ -58,6 +87,7 @@ export async function stopAllTargets(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }),
   );
+  await destroyAllDatabases();
 }
 
 function tail(text: string): string {
@@ -93,6 +123,8 @@ export interface FerryOptions {
   readonly infoLogFile?: string | undefined;
   /** How long start-up (including journal recovery) may take; default FERRYMQ_START_TIMEOUT_MS. */
   readonly startTimeoutMs?: number | undefined;
+  /** A SQL store instead of the journal (the data directory then holds only the broker's temp files). */
+  readonly sql?: { readonly type: DatabaseKind; readonly url: string } | undefined;
 }
 
 /** Starts bench/broker-child.js (FerryMQ with a journal, fsync on) and waits for its port. */
@@ -109,6 +141,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     ...(options.noFsync === true ? ['--no-sync'] : []),
     ...(options.memoryLimit === undefined ? [] : ['--memory', String(options.memoryLimit)]),
     ...(options.infoLogFile === undefined ? [] : ['--info-log', options.infoLogFile]),
+    ...(options.sql === undefined ? [] : ['--store', options.sql.type, '--url', options.sql.url]),
   ];
   const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   track(child, dataDir);
@@ -178,6 +211,16 @@ function activemqVersion(): string {
   }
 }
 
+/**
+ * ActiveMQ's launcher puts ${activemq.base}/lib on the class path (besides lib/ and lib/optional
+ * of activemq.home): the PostgreSQL driver goes there rather than into the package's directories.
+ */
+function linkJdbcDriver(base: string): void {
+  if (!existsSync(POSTGRES_JDBC_JAR)) throw new Error(`${POSTGRES_JDBC_JAR} is missing: run sudo scripts/install-bench-deps.sh`);
+  mkdirSync(join(base, 'lib'), { recursive: true });
+  symlinkSync(POSTGRES_JDBC_JAR, join(base, 'lib', 'postgresql.jar'));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -196,22 +239,28 @@ export interface ActiveMqOptions {
    * on an existing store; stop() then leaves it in place: the caller owns it.
    */
   readonly dir?: string | undefined;
+  /** Default: KahaDB in the dir's data/kahadb. */
+  readonly store?: ActiveMqStore | undefined;
+}
+
+export interface ActiveMqProcess {
+  readonly child: ChildProcess;
+  /** The tail of its stdout and stderr (log4j console output). */
+  output(): string;
 }
 
 /**
- * Starts ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
- * bin/activemq does) with a generated activemq.xml in a temp dir, and waits until its STOMP
- * connector answers CONNECT.
+ * Spawns ActiveMQ in the foreground (org.apache.activemq.console.Main via bin/activemq.jar, as
+ * bin/activemq does) with activemq.base, conf and tmp in `dir`, where it writes a generated
+ * activemq.xml (STOMP on `port`) and log4j.properties (`log4j`, default warnings only). The
+ * child is tracked (an interrupted bench stops it) but not waited for.
  */
-export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
+export function spawnActiveMq(dir: string, port: number, store: ActiveMqStore | undefined, log4j = ACTIVEMQ_LOG4J_PROPERTIES): ActiveMqProcess {
   const install = findActiveMq();
-  if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-activemq.sh');
-  const port = await freePort();
-  const ownsDir = options.dir === undefined;
-  // No await from here to track(): an interrupted bench must know about every dir it made.
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
-  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir));
-  writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
+  if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
+  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, store));
+  writeFileSync(join(dir, 'log4j.properties'), log4j);
+  if (store?.kind === 'jdbc') linkJdbcDriver(dir);
   const args = [
     ...ACTIVEMQ_HEAP,
     `-Dactivemq.home=${install.home}`,
@@ -233,6 +282,26 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  return { child, output: () => output };
+}
+
+/** `ActiveMQ Classic 5.17.2+dfsg-2+deb12u1 (/usr/share/activemq)`. */
+export function activemqLabel(store?: ActiveMqStore): string {
+  const home = findActiveMq()?.home ?? DEBIAN_ACTIVEMQ_HOME;
+  return `ActiveMQ Classic ${activemqVersion()} (${home}${store?.kind === 'jdbc' ? ', JDBC store' : ''})`;
+}
+
+/**
+ * Starts ActiveMQ (spawnActiveMq) with a generated activemq.xml in a temp dir, and waits until
+ * its STOMP connector answers CONNECT.
+ */
+export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
+  if (findActiveMq() === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
+  const port = await freePort();
+  const ownsDir = options.dir === undefined;
+  // No await from here to track(): an interrupted bench must know about every dir it made.
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
+  const { child, output } = spawnActiveMq(dir, port, options.store);
   const cleanup = async (): Promise<void> => {
     child.kill('SIGTERM');
     await waitForExit(child, STOP_TIMEOUT_MS);
@@ -242,7 +311,7 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
   for (;;) {
     if (child.exitCode !== null) {
       await cleanup();
-      throw new Error(`ActiveMQ exited with ${child.exitCode} while starting:\n${output}`);
+      throw new Error(`ActiveMQ exited with ${child.exitCode} while starting:\n${output()}`);
     }
     try {
       const probe = await LoadClient.connect(HOST, port);
@@ -251,18 +320,51 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
     } catch {
       if (Date.now() > deadline) {
         await cleanup();
-        throw new Error(`ActiveMQ did not accept STOMP on port ${port} within ${ACTIVEMQ_START_TIMEOUT_MS} ms:\n${output}`);
+        throw new Error(`ActiveMQ did not accept STOMP on port ${port} within ${ACTIVEMQ_START_TIMEOUT_MS} ms:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, ACTIVEMQ_PROBE_INTERVAL_MS));
     }
   }
   return {
     name: 'activemq',
-    label: `ActiveMQ Classic ${activemqVersion()} (${install.home})`,
+    label: activemqLabel(options.store),
     host: HOST,
     port,
     pid: child.pid,
     dataDir: join(dir, 'data'),
     stop: cleanup,
   };
+}
+
+export interface TargetOptions {
+  readonly profileDir?: string | undefined;
+  readonly noFsync?: boolean | undefined;
+}
+
+/** Starts a target by name; a SQL target first starts its database server, and stop() destroys it. */
+export async function startTarget(name: TargetName, options: TargetOptions = {}): Promise<RunningTarget> {
+  const kind = targetDatabase(name);
+  if (kind === undefined) return name === 'ferrymq' ? startFerryMq(options) : startActiveMq();
+  const db = await startDatabase(kind);
+  let target: RunningTarget;
+  try {
+    target = isActiveMqTarget(name) ? await startActiveMq({ store: jdbcStore(db, name === 'activemq-jdbc-lease' ? 'bench' : undefined) }) : await startFerryMq({ profileDir: options.profileDir, sql: { type: kind, url: db.server.url } });
+  } catch (err) {
+    await destroyDatabase(db.server);
+    throw err;
+  }
+  return {
+    ...target,
+    name,
+    label: `${target.label}, ${db.label} in a temp dir (fsync on)`,
+    stop: async () => {
+      await target.stop();
+      await destroyDatabase(db.server);
+    },
+  };
+}
+
+/** ActiveMQ's JDBC store on a bench database; with `leaseHolderId`, under the lease locker. */
+export function jdbcStore(db: BenchDatabase, leaseHolderId?: string): ActiveMqStore {
+  return { kind: 'jdbc', host: db.host, port: db.server.port, database: db.database, user: db.user, password: db.password, leaseHolderId };
 }

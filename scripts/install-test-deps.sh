@@ -18,24 +18,4 @@ PACKAGES=(
   mariadb-server # SQL store + database lock tests: mariadb-install-db, mariadbd
 )
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-test-deps: run as root (apt-get install needs it): sudo $0" >&2
-  exit 1
-fi
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-test-deps: all present (${PACKAGES[*]})"
-  exit 0
-fi
-
-echo "install-test-deps: installing ${missing[*]}"
-apt-get update
-# Without systemd (containers, CI) the postinst cannot start the services; that is fine.
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+exec "$(dirname "$0")/apt-install-missing.sh" install-test-deps "${PACKAGES[@]}"

@@ -23,6 +23,8 @@ export interface NodeOptions {
   /** `store:` section as YAML lines (indented two spaces), e.g. SQL url; default journal with sync. */
   readonly store?: readonly string[];
   readonly ha?: Readonly<Record<string, string>>;
+  /** Write no `ha:` section: the product's defaults instead of TEST_HA (the takeover benchmark). */
+  readonly defaultHa?: boolean;
   readonly logLevel?: string;
   /** Listen on this port (a restarted node keeps its place in the clients' failover URI); default a free one. */
   readonly port?: number;
@@ -59,7 +61,7 @@ export class ClusterNode {
     const port = options.port ?? (await freePort());
     mkdirSync(options.dir, { recursive: true });
     const configFile = join(options.dir, `${options.name}.yaml`);
-    const ha = { ...TEST_HA, ...options.ha };
+    const ha = options.defaultHa === true ? undefined : { ...TEST_HA, ...options.ha };
     writeFileSync(
       configFile,
       [
@@ -70,8 +72,7 @@ export class ClusterNode {
         `  - uri: stomp://127.0.0.1:${port}`,
         'store:',
         ...(options.store ?? ['  type: journal', '  journal:', '    sync: true', '    segmentSize: 4mb']),
-        'ha:',
-        ...Object.entries(ha).map(([k, v]) => `  ${k}: ${v}`),
+        ...(ha === undefined ? [] : ['ha:', ...Object.entries(ha).map(([k, v]) => `  ${k}: ${v}`)]),
         'logging:',
         `  level: ${options.logLevel ?? 'info'}`,
         // JSON lines on stdout too: they end up in the output a failed wait prints.
