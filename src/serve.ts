@@ -24,6 +24,8 @@ const STORE_LIMIT_MIN_SEGMENTS = 4;
 const TEMP_DIRECTORY = 'tmp';
 /** Usage snapshot `ferrymq status` reads, rewritten every few seconds. */
 export const STATUS_FILE = 'status.json';
+/** Shortest idle-in-transaction limit for a SQL store under HA: our transactions never idle; a second is a pause. */
+const MIN_IDLE_TRANSACTION_MS = 1_000;
 /** While another process (a paused old master on this host) still holds a port, retry the bind this often... */
 const BIND_RETRY_MS = 200;
 /** ...for at most this long: a resumed old master frees its ports at once; anything else is a misconfiguration. */
@@ -71,6 +73,9 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
     fence: lease,
     pidLock: lease === undefined,
     verifyLockRow: lease !== undefined && effectiveLockType(config) === 'database',
+    // A master paused mid-write loses its transaction (and its shared lock on the lock row) before
+    // a standby could take over: its lease, counted from its last renewal, still has this long left.
+    idleTransactionTimeout: lease !== undefined ? Math.max(MIN_IDLE_TRANSACTION_MS, config.ha.lease - config.ha.renewInterval - config.ha.fenceMargin) : undefined,
   });
   // Free disk counts the journal already there as usable: it is this broker's own data, and the
   // auto store limit must not shrink below it after a restart.

@@ -113,6 +113,9 @@ export class DatabaseLock implements MasterLock {
     if (this.conn !== undefined) return this.conn;
     const conn = await connectWithRetry(this.dialect, this.target, signal, this.logger);
     try {
+      // The lock's statements never wait out another session's row lock (a paused master's open
+      // write transaction holds a shared lock on the row): they give up, and the poll tries again.
+      await conn.query(this.dialect.lockWaitTimeout(this.options.renewInterval / 2));
       await ensureLockTable(conn, this.dialect, this.table.slice(0, -'LOCK'.length));
     } catch (e) {
       await conn.close();
@@ -153,7 +156,15 @@ export class DatabaseLock implements MasterLock {
         `WHERE id = 1 AND (holder IS NULL OR released = 1 OR expires_at < ${d.now}${this.hasSessionLock ? ' OR session_locked = 1' : ''})`,
       { me: o.id, lease: o.lease, s: this.hasSessionLock ? 1 : 0, host: hostname(), pid: process.pid, broker: o.broker, listeners: JSON.stringify(o.listeners) },
     );
-    const r = await conn.query(take.sql, take.params);
+    let r;
+    try {
+      r = await conn.query(take.sql, take.params);
+    } catch (e) {
+      // The row is locked by its holder's open transaction: not free now; the next poll retries
+      // (the server ends a paused holder's transaction, see the SQL store's idleTransactionTimeout).
+      if (d.isLockTimeout(e)) return undefined;
+      throw e;
+    }
     if (r.rowCount !== 1) return undefined;
     // Nobody can take the row between these two statements: it is unexpired, unreleased, and
     // an early takeover needs our session lock.

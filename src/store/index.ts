@@ -30,6 +30,8 @@ export interface CreateStoreOptions {
    * database's clock; otherwise the batch fails with STORE_FENCED and so does every later one.
    */
   readonly verifyLockRow?: boolean | undefined;
+  /** SQL stores under HA: the server ends the writer's transaction after this long idle inside it (ms). */
+  readonly idleTransactionTimeout?: number | undefined;
 }
 
 /** A store config with every key but `type` at its default (tests, the temp store). */
@@ -61,6 +63,7 @@ export function createStore(config: PartialStoreConfig, dataDirectory: string, o
         maxProducers: config.producerAudit,
         fence,
         verifyLockRow: options.verifyLockRow,
+        idleTransactionTimeout: options.idleTransactionTimeout,
         logger,
       });
   }

@@ -4,7 +4,8 @@
  * 10,000 persistent messages; the master is killed (SIGKILL) mid-stream, restarted (it comes back
  * as the standby), then the new master is killed. Every receipted message is consumed, none twice;
  * the takeovers are printed. Then a master whose database sessions are cut stops serving at once,
- * and a master paused past its lease, resumed, writes no row and receipts nothing.
+ * a master paused past its lease, resumed, writes no row and receipts nothing, and a master paused
+ * inside a write transaction (holding a shared lock on the lock row) is still replaced.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -130,6 +131,59 @@ for (const [type, start] of [
       assert.deepEqual(bodies(await consumer.messages(50, undefined, 15_000)), Array.from({ length: 50 }, (_, i) => `before-${i + 1}`));
       await consumer.expectNoMessage(300);
       consumer.close();
+    });
+
+    test(`ha: ${type}: a master paused inside a write transaction does not hold up the takeover`, async () => {
+      for (const n of nodes.splice(0)) await n.kill9();
+      const a = await startNode('eta', 'MIDTX_');
+      await a.master();
+      const b = await startNode('theta', 'MIDTX_');
+      await b.waitFor(/^standby: /m);
+      const producer = await RawStomp.connect(a.port);
+      await producer.publish('/queue/midtx', 'warm-up', { persistent: 'true' });
+      const blocker = await server.admin();
+      const admin = await server.admin();
+      try {
+        // Hold the id high-water row: the master's next write transaction (which starts with a
+        // shared-lock read of the lock row) waits on it, with its transaction open.
+        await blocker.query('BEGIN');
+        await blocker.query("SELECT meta_value FROM MIDTX_META WHERE meta_key = 'next_id' FOR UPDATE");
+        producer.send('SEND', { destination: '/queue/midtx', persistent: 'true', receipt: 'stuck' }, 'stuck');
+        const ports = localPortsTo(a.pid, server.port);
+        const waiting = async (): Promise<boolean> => {
+          if (type === 'postgres') {
+            const rows = await admin.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND client_port = ANY($1::int[])", [ports]);
+            return rows.length > 0;
+          }
+          const rows = await admin.query("SELECT HOST AS host FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' AND (STATE LIKE '%lock%' OR STATE IN ('Updating', 'Searching rows for update'))");
+          return rows.some((r) => ports.includes(Number(String(r['host']).split(':')[1])));
+        };
+        const deadline = Date.now() + 10_000;
+        while (!(await waiting())) {
+          assert.ok(Date.now() < deadline, "the master's write transaction waits on the held row");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        // Pause the master inside that transaction, then let its statement finish: the
+        // transaction stays open (COMMIT is the paused client's next statement), idle, holding
+        // its shared lock on the lock row.
+        a.signal('SIGSTOP');
+        const paused = performance.now();
+        await blocker.query('COMMIT');
+        await b.master(15_000);
+        console.log(`# ${type}: takeover from a master paused inside a write transaction: ${Math.round(performance.now() - paused)} ms`);
+        a.signal('SIGCONT');
+        await a.waitFor(/^stepping down: /m, 10_000);
+        assert.equal(
+          producer.frames.some((f) => f.command === 'RECEIPT' && f.headers.get('receipt-id') === 'stuck'),
+          false,
+          'the paused master never receipted the write it was in the middle of',
+        );
+      } finally {
+        a.signal('SIGCONT');
+        producer.close();
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        await Promise.all([blocker.close(), admin.close()]);
+      }
     });
   });
 }

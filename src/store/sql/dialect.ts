@@ -163,6 +163,17 @@ export interface SqlDialect {
   /** The session lock's name/key for a table prefix in this database. */
   sessionLockKey(database: string, prefix: string): string;
   /**
+   * SQL that makes the server end this session's transaction once it has sat idle inside it for
+   * `ms`: a master paused in the middle of a write must not keep its row locks (and with them a
+   * standby's takeover) for as long as the pause lasts. Undefined when the server has no such
+   * setting (MySQL; MariaDB has it).
+   */
+  idleTransactionTimeout(ms: number): string;
+  /** SQL that makes this session's statements give up waiting for a row lock after `ms`. */
+  lockWaitTimeout(ms: number): string;
+  /** True for the error of a statement that gave up waiting for a row lock. */
+  isLockTimeout(err: unknown): boolean;
+  /**
    * Columns (`t` table, `c` column) of the tables in the current schema whose lower-cased names
    * are in `inList` (a placeholder list), whoever owns them.
    */

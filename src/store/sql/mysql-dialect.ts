@@ -71,6 +71,11 @@ class MysqlConnection extends WatchedConnection {
 export const mysqlDialect: SqlDialect = {
   kind: 'mysql',
   label: 'MariaDB/MySQL',
+  // Both settings count whole seconds (MariaDB's idle_transaction_timeout; MySQL has none).
+  idleTransactionTimeout: (ms) => `SET SESSION idle_transaction_timeout = ${Math.max(1, Math.floor(ms / 1000))}`,
+  lockWaitTimeout: (ms) => `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(ms / 1000))}`,
+  // 1205 ER_LOCK_WAIT_TIMEOUT.
+  isLockTimeout: (err) => (err as { errno?: unknown }).errno === 1205,
   async connect(target, timeouts) {
     const conn = await mysql.createConnection(connectionOptions(target, timeouts));
     return new MysqlConnection(conn, timeouts.statementMs);

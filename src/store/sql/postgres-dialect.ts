@@ -54,6 +54,11 @@ class PgConnection extends WatchedConnection {
 export const postgresDialect: SqlDialect = {
   kind: 'postgres',
   label: 'postgres',
+  // Integers from the validated config: SET takes no parameters.
+  idleTransactionTimeout: (ms) => `SET idle_in_transaction_session_timeout = ${Math.max(1, Math.round(ms))}`,
+  lockWaitTimeout: (ms) => `SET lock_timeout = ${Math.max(1, Math.round(ms))}`,
+  // 55P03 lock_not_available: lock_timeout ran out.
+  isLockTimeout: (err) => (err as { code?: unknown }).code === '55P03',
   async connect(target, timeouts) {
     const client = new pg.Client(clientConfig(target, timeouts));
     // Until PgConnection listens, an error event must not crash the process.

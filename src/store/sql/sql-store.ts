@@ -37,6 +37,12 @@ export interface SqlStoreOptions {
   readonly fence?: WriteFence | undefined;
   /** Check the database lock row (holder and epoch of `fence`) inside every write transaction. */
   readonly verifyLockRow?: boolean | undefined;
+  /**
+   * HA: the server ends the writer's transaction once it sat idle inside it this long (ms), so a
+   * master paused mid-write cannot hold the lock row's shared lock, and a standby's takeover, for
+   * as long as the pause lasts. Absent: no limit.
+   */
+  readonly idleTransactionTimeout?: number | undefined;
   readonly logger?: pino.Logger | undefined;
   /** Driver timeouts (tests shorten the statement timeout); DEFAULT_TIMEOUTS otherwise. */
   readonly timeouts?: Timeouts | undefined;
@@ -93,6 +99,18 @@ export class SqlStore implements MessageStore {
     return this.writer?.stats ?? { transactions: 0, batches: 0, statements: 0, peakGroup: 0 };
   }
 
+  /** See SqlStoreOptions.idleTransactionTimeout; a server without the setting (MySQL) gets a warning. */
+  private async limitIdleTransactions(conn: SqlConnection, ms: number): Promise<void> {
+    try {
+      await conn.query(this.dialect.idleTransactionTimeout(ms));
+    } catch (err) {
+      this.logger?.warn(
+        { err: safeMessage(err, this.target) },
+        'sql store: the server cannot end idle transactions (MySQL has no idle_transaction_timeout; MariaDB and PostgreSQL do): a master paused in the middle of a write may hold up a takeover until it resumes or dies',
+      );
+    }
+  }
+
   async open(): Promise<RecoveredState> {
     if (this.closed) throw new FerryError('STORE_CLOSED', 'sql store is closed');
     const started = performance.now();
@@ -105,6 +123,7 @@ export class SqlStore implements MessageStore {
     }
     this.conn = conn;
     try {
+      if (this.options.idleTransactionTimeout !== undefined) await this.limitIdleTransactions(conn, this.options.idleTransactionTimeout);
       await ensureSchema(conn, this.dialect, this.options.tablePrefix);
       const state = await this.recover(conn);
       this.pool = this.dialect.pool(this.target, Math.max(1, this.options.pool - 1), this.timeouts, (err) =>
