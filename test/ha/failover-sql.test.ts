@@ -49,6 +49,16 @@ for (const [type, start] of [
       return node;
     };
 
+    /** Kills the nodes of the previous test, then starts a master and a standby on fresh tables. */
+    const freshPair = async (master: string, standby: string, prefix: string): Promise<[ClusterNode, ClusterNode]> => {
+      for (const n of nodes.splice(0)) await n.kill9();
+      const a = await startNode(master, prefix);
+      await a.master();
+      const b = await startNode(standby, prefix);
+      await b.waitFor(/^standby: /m);
+      return [a, b];
+    };
+
     test(`ha: ${type}: master killed, restarted as standby, new master killed: every receipted message consumed once`, async () => {
       const a = await startNode('alpha', 'FAILOVER_');
       await a.master();
@@ -65,11 +75,7 @@ for (const [type, start] of [
     });
 
     test(`ha: ${type}: a master whose database sessions are cut steps down at once; the standby serves`, async () => {
-      for (const n of nodes.splice(0)) await n.kill9();
-      const a = await startNode('gamma', 'CUT_');
-      await a.master();
-      const b = await startNode('delta', 'CUT_');
-      await b.waitFor(/^standby: /m);
+      const [a, b] = await freshPair('gamma', 'delta', 'CUT_');
       // Terminate exactly the master's sessions (its lock connection and its store pool).
       const ports = localPortsTo(a.pid, server.port);
       assert.ok(ports.length >= 2, `the master has its lock and store connections (${ports.join(', ')})`);
@@ -96,11 +102,7 @@ for (const [type, start] of [
     });
 
     test(`ha: ${type}: a master paused past its lease is replaced; resumed, it writes no row and receipts nothing`, async () => {
-      for (const n of nodes.splice(0)) await n.kill9();
-      const a = await startNode('epsilon', 'PAUSE_');
-      await a.master();
-      const b = await startNode('zeta', 'PAUSE_');
-      await b.waitFor(/^standby: /m);
+      const [a, b] = await freshPair('epsilon', 'zeta', 'PAUSE_');
       const producer = await RawStomp.connect(a.port);
       for (let i = 1; i <= 50; i++) await producer.publish('/queue/pause.sql', `before-${i}`, { persistent: 'true' });
       a.signal('SIGSTOP');
@@ -134,11 +136,7 @@ for (const [type, start] of [
     });
 
     test(`ha: ${type}: a master paused inside a write transaction does not hold up the takeover`, async () => {
-      for (const n of nodes.splice(0)) await n.kill9();
-      const a = await startNode('eta', 'MIDTX_');
-      await a.master();
-      const b = await startNode('theta', 'MIDTX_');
-      await b.waitFor(/^standby: /m);
+      const [a, b] = await freshPair('eta', 'theta', 'MIDTX_');
       const producer = await RawStomp.connect(a.port);
       await producer.publish('/queue/midtx', 'warm-up', { persistent: 'true' });
       const blocker = await server.admin();
