@@ -39,13 +39,4 @@ export function sameProcessSpace(other: Partial<HostIdentity>): boolean {
   return other.host === me.host && me.bootId !== '' && other.bootId === me.bootId && other.pidNamespace === me.pidNamespace;
 }
 
-/** Signal 0 checks existence; EPERM means it exists but belongs to another user. */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive } from '../util/process-alive.js';

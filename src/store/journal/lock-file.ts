@@ -8,21 +8,12 @@
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../errors.js';
+import { isProcessAlive } from '../../util/process-alive.js';
 
 const LOCK_FILE_NAME = 'lock';
 
 /** Lock paths held by stores in this process (the pid alone cannot tell two of ours apart). */
 const heldInThisProcess = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
@@ -50,7 +41,7 @@ export class JournalLock {
         const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
         // Our own pid without an entry in heldInThisProcess: a previous life of this pid (e.g. a
         // container restart reusing pid 1) left it behind.
-        if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+        if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) {
           throw new FerryError('STORE_LOCKED', `journal ${directory} is locked by running process ${owner}`);
         }
         await unlink(path).catch((e: unknown) => {
