@@ -13,6 +13,9 @@ export type Done = (err?: FerryError) => void;
 
 export type AckMode = 'auto' | 'client' | 'client-individual';
 
+/** How far an ack reaches: the subscription's mode decides (default), or through this id. */
+export type AckScope = 'mode' | 'through';
+
 export interface ConnectInfo {
   /** Protocol name for logs and stats: 'stomp', 'openwire', ... */
   readonly protocol: string;
@@ -29,7 +32,10 @@ export interface SubscribeSpec {
   /** May be a wildcard or composite destination. */
   readonly destination: Destination;
   readonly ackMode: AckMode;
-  /** Max unacknowledged deliveries in flight (ActiveMQ prefetch). Default: queue 1000, topic 32766. */
+  /**
+   * Max unacknowledged deliveries in flight (ActiveMQ prefetch). Default: queue 1000, topic 32766.
+   * 0 is pull mode (OpenWire prefetch 0): nothing is pushed except what `pull()` asks for.
+   */
   readonly prefetch?: number | undefined;
   /** JMS selector (SQL-92 subset); parse errors reject the subscribe with INVALID_SELECTOR. */
   readonly selector?: string | undefined;
@@ -90,17 +96,44 @@ export interface BrokerSession {
    * otherwise (a SUBSCRIBE receipt waits for it).
    */
   subscribe(spec: SubscribeSpec, sink: DeliverySink, durable?: Done): FerryError | undefined;
+  /**
+   * Creates a temporary destination named by the client (OpenWire temp names are client-made and
+   * globally unique), owned by this session: deleted when the session closes. Idempotent.
+   */
+  createTemporary(destination: Destination): FerryError | undefined;
+  /** Deletes one of this session's temporary destinations; refused while it has consumers. */
+  deleteTemporary(destination: Destination): FerryError | undefined;
   /** Ends a subscription; unacked deliveries go back to their queue marked redelivered. */
   unsubscribe(subscriptionId: string): FerryError | undefined;
   /** Remove a durable subscription of this session's client id (must be inactive). */
   removeDurable(durableName: string, done: Done): void;
   /**
    * Acknowledge. 'client' mode subscriptions ack cumulatively (this id and every earlier one
-   * delivered on that subscription); 'client-individual' only this one.
+   * delivered on that subscription); 'client-individual' only this one, unless `scope` says
+   * 'through' (OpenWire's standard ack covers every delivery up to its last message id).
    */
-  ack(ackId: string, tx: string | undefined, done: Done): void;
+  ack(ackId: string, tx: string | undefined, done: Done, scope?: AckScope): void;
   /** Negative ack: the message goes back for redelivery (redelivered flag and counter set). */
-  nack(ackId: string, tx: string | undefined, done: Done): void;
+  nack(ackId: string, tx: string | undefined, done: Done, scope?: AckScope): void;
+  /**
+   * Poison ack (OpenWire, the client's RedeliveryPolicy gave up): the deliveries go to their
+   * dead-letter queue at once, with `cause` as the failure cause. Inside a transaction this
+   * happens at commit.
+   */
+  deadLetter(ackId: string, cause: string, tx: string | undefined, done: Done, scope?: AckScope): void;
+  /**
+   * The client handed these deliveries to its application but will ack them later (OpenWire's
+   * delivered ack, sent by transacted and client-ack consumers): they stop counting against
+   * prefetch until acked, so dispatch goes on (ActiveMQ's prefetch extension).
+   */
+  delivered(ackId: string): void;
+  /**
+   * Pull mode (prefetch 0): allow one more delivery to this subscription. The head times the
+   * pull out with `cancelPull`.
+   */
+  pull(subscriptionId: string): void;
+  /** Withdraws an unfilled pull; true when one was still waiting (nothing was delivered for it). */
+  cancelPull(subscriptionId: string): boolean;
   /** Re-enable pushes to a sink that returned false from deliver(). */
   resume(subscriptionId: string): void;
   begin(tx: string): FerryError | undefined;

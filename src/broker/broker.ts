@@ -453,6 +453,15 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     return this.scheduled.cancel(id);
   }
 
+  /** Whether a (non-wildcard) queue or topic has live consumers. */
+  hasConsumers(d: Destination): boolean {
+    const key = destinationKey(d);
+    const q = this.queues.get(key);
+    if (q && q.consumers.length > 0) return true;
+    const t = this.topics.get(key);
+    return t !== undefined && [...t.subs].some((s) => s.consumer !== undefined);
+  }
+
   /** Removes a temporary destination with its messages and consumers. */
   deleteTemp(dest: Destination): void {
     const key = destinationKey(dest);

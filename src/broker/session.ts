@@ -4,19 +4,21 @@
  */
 import { FerryError, ErrorCodes } from '../errors.js';
 import type { StoreOp } from '../store/api.js';
-import type { BrokerSession, ConnectInfo, DeliverySink, Done, SubscribeSpec } from './api.js';
+import type { AckScope, BrokerSession, ConnectInfo, DeliverySink, Done, SubscribeSpec } from './api.js';
 import type { Broker, RoutedSend } from './broker.js';
 import { Consumer, type ConsumerOwner, type InFlight } from './dispatch/consumer.js';
-import { destinationKey, isTopicKind, type Destination, type Message } from './message.js';
+import { destinationKey, isTemporaryKind, isTopicKind, type Destination, type Message } from './message.js';
 import { expandComposite, NamePattern, validateName } from './destinations/names.js';
 import { TopicSubscription } from './destinations/topic.js';
 import { parseSelector, type Selector } from './selectors/index.js';
 import { BrowseCursor } from './dispatch/browse-cursor.js';
 
+type AckKind = 'ack' | 'nack' | { readonly poison: string };
+
 interface TxAck {
   readonly consumer: Consumer;
   readonly list: InFlight[];
-  readonly nack: boolean;
+  readonly kind: AckKind;
 }
 
 interface Transaction {
@@ -153,7 +155,9 @@ export class Session implements BrokerSession, ConsumerOwner {
       return new FerryError(ErrorCodes.INVALID_DESTINATION, 'cannot subscribe to queues and topics in one subscription');
     }
     const policyPrefetch = this.broker.policies.resolve(parts[0] as Destination).prefetch;
-    const prefetch = Math.max(1, spec.prefetch ?? policyPrefetch ?? (topic ? this.broker.topicPrefetch : this.broker.queuePrefetch));
+    // 0 is pull mode (the head calls pull()); negative values mean the default.
+    const asked = spec.prefetch !== undefined && spec.prefetch >= 0 ? spec.prefetch : undefined;
+    const prefetch = asked ?? policyPrefetch ?? (topic ? this.broker.topicPrefetch : this.broker.queuePrefetch);
     if (!topic) {
       const c = new Consumer(this, spec.id, spec.ackMode, prefetch, spec.priority ?? 0, spec.exclusive === true, selector, sink);
       this.subs.set(spec.id, { consumer: c, topicSubs: [], durable: undefined, browser: undefined, watchesQueues: true });
@@ -217,6 +221,30 @@ export class Session implements BrokerSession, ConsumerOwner {
     return undefined;
   }
 
+  createTemporary(d: Destination): FerryError | undefined {
+    if (!isTemporaryKind(d.kind)) return new FerryError(ErrorCodes.INVALID_DESTINATION, `${d.name} is not a temporary destination`);
+    const key = destinationKey(d);
+    const owner = this.broker.tempOwners.get(key);
+    if (owner === this) return undefined;
+    if (owner) return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary destination ${d.name} belongs to another connection`);
+    const bad = validateName(d.kind, d.name);
+    if (bad) return bad;
+    this.temps.set(`${d.kind}:${d.name}`, d);
+    this.broker.tempOwners.set(key, this);
+    if (d.kind === 'temp-queue') this.broker.ensureTempQueue(d);
+    else this.broker.ensureTopic('temp-topic', d.name);
+    return undefined;
+  }
+
+  deleteTemporary(d: Destination): FerryError | undefined {
+    const key = destinationKey(d);
+    if (this.broker.tempOwners.get(key) !== this) return new FerryError(ErrorCodes.INVALID_DESTINATION, `temporary destination ${d.name} is not this connection's`);
+    if (this.broker.hasConsumers(d)) return new FerryError(ErrorCodes.DESTINATION_IN_USE, `temporary destination ${d.name} still has consumers`);
+    this.temps.delete(`${d.kind}:${d.name}`);
+    this.broker.deleteTemp(d);
+    return undefined;
+  }
+
   unsubscribe(subscriptionId: string): FerryError | undefined {
     const s = this.subs.get(subscriptionId);
     if (!s) return new FerryError(ErrorCodes.UNKNOWN_SUBSCRIPTION, `no subscription ${subscriptionId}`);
@@ -249,36 +277,62 @@ export class Session implements BrokerSession, ConsumerOwner {
     this.broker.append([{ op: 'subscription-remove', key }], done);
   }
 
-  ack(ackId: string, tx: string | undefined, done: Done): void {
-    this.acknowledge(ackId, tx, false, done);
+  ack(ackId: string, tx: string | undefined, done: Done, scope?: AckScope): void {
+    this.acknowledge(ackId, tx, 'ack', done, scope);
   }
 
-  nack(ackId: string, tx: string | undefined, done: Done): void {
-    this.acknowledge(ackId, tx, true, done);
+  nack(ackId: string, tx: string | undefined, done: Done, scope?: AckScope): void {
+    this.acknowledge(ackId, tx, 'nack', done, scope);
   }
 
-  private acknowledge(ackId: string, tx: string | undefined, nack: boolean, done: Done): void {
+  deadLetter(ackId: string, cause: string, tx: string | undefined, done: Done, scope?: AckScope): void {
+    this.acknowledge(ackId, tx, { poison: cause }, done, scope);
+  }
+
+  delivered(ackId: string): void {
     const c = this.acks.get(ackId);
-    const list = c?.collect(ackId);
+    if (!c) return;
+    c.delivered(ackId);
+    c.kick();
+  }
+
+  pull(subscriptionId: string): void {
+    const c = this.subs.get(subscriptionId)?.consumer;
+    if (!c || c.prefetch !== 0) return;
+    c.pulls++;
+    c.kick();
+  }
+
+  cancelPull(subscriptionId: string): boolean {
+    const c = this.subs.get(subscriptionId)?.consumer;
+    if (!c || c.pulls === 0) return false;
+    c.pulls--;
+    return true;
+  }
+
+  private acknowledge(ackId: string, tx: string | undefined, kind: AckKind, done: Done, scope: AckScope | undefined): void {
+    const c = this.acks.get(ackId);
+    const list = c?.collect(ackId, scope === 'through');
     if (!c || !list) return done(new FerryError(ErrorCodes.UNKNOWN_MESSAGE, `no unacknowledged delivery ${ackId}`));
     if (tx !== undefined) {
       const t = this.txs.get(tx);
       if (!t) return done(new FerryError(ErrorCodes.UNKNOWN_TRANSACTION, `no transaction ${tx}`));
-      t.acks.push({ consumer: c, list, nack });
+      t.acks.push({ consumer: c, list, kind });
       c.holdForTx(list);
       c.kick();
       return done();
     }
-    if (nack) {
-      c.redeliver(list);
-      c.kick();
-      return done();
-    }
-    const stored = list.some((f) => f.entry.stored);
-    c.complete(list);
+    this.settle(c, list, kind);
     c.kick();
-    if (stored) this.broker.afterAcks(done);
+    if (kind === 'ack' && list.some((f) => f.entry.stored)) this.broker.afterAcks(done);
     else done();
+  }
+
+  /** Applies an ack, nack or poison ack outside a transaction (store acks written by the queue). */
+  private settle(c: Consumer, list: InFlight[], kind: AckKind): void {
+    if (kind === 'ack') c.complete(list);
+    else if (kind === 'nack') c.redeliver(list);
+    else c.poison(list, (f) => f.queue.poisoned(f.entry, kind.poison));
   }
 
   resume(subscriptionId: string): void {
@@ -312,14 +366,14 @@ export class Session implements BrokerSession, ConsumerOwner {
     }
     const ackOps: StoreOp[] = [];
     for (const a of t.acks) {
-      if (a.nack) continue;
+      if (a.kind !== 'ack') continue;
       for (const f of a.list) if (f.entry.stored && a.consumer.inflight.has(f.ackId)) ackOps.push({ op: 'ack', container: f.queue.container, id: f.entry.seq });
     }
     const apply = (): void => {
       for (const a of t.acks) {
         // Acks written in this batch must not be written again by completed().
-        if (a.nack) a.consumer.redeliver(a.list);
-        else a.consumer.completeWritten(a.list);
+        if (a.kind === 'ack') a.consumer.completeWritten(a.list);
+        else this.settle(a.consumer, a.list, a.kind);
         a.consumer.kick();
       }
       this.broker.deliverSends(sends);

@@ -33,6 +33,13 @@ export class Consumer {
   readonly inflight = new Map<string, InFlight>();
   /** In-flight deliveries that count against prefetch (tx-acked ones do not). */
   outstanding = 0;
+  /**
+   * Deliveries the client has handed to its application without acking yet (OpenWire delivered
+   * ack): they do not hold back dispatch (ActiveMQ's prefetchExtension).
+   */
+  extension = 0;
+  /** Pull mode (prefetch 0): deliveries asked for and not yet made. */
+  pulls = 0;
   /** False after the sink reported back-pressure, until resume(). */
   ready = true;
   closed = false;
@@ -50,13 +57,16 @@ export class Consumer {
   ) {}
 
   canTake(): boolean {
-    return this.ready && !this.closed && (this.ackMode === 'auto' || this.outstanding < this.prefetch);
+    if (!this.ready || this.closed) return false;
+    if (this.prefetch === 0) return this.pulls > 0;
+    return this.ackMode === 'auto' || this.outstanding < this.prefetch + this.extension;
   }
 
   /** Hands an entry (already removed from pending) to the client. */
   take(entry: QueueEntry, queue: DispatchQueue): void {
     const ackId = this.owner.nextAckId();
     const redeliveryCount = entry.redeliveries;
+    if (this.pulls > 0) this.pulls--;
     if (this.ackMode === 'auto') {
       entry.state = DONE;
       queue.completed(entry);
@@ -81,10 +91,10 @@ export class Consumer {
    * The in-flight deliveries an ack of `ackId` covers: in 'client' mode that one and every
    * earlier one (cumulative, STOMP 1.2 ACK), otherwise just that one. Undefined when unknown.
    */
-  collect(ackId: string): InFlight[] | undefined {
+  collect(ackId: string, through = false): InFlight[] | undefined {
     const target = this.inflight.get(ackId);
     if (!target) return undefined;
-    if (this.ackMode !== 'client') return [target];
+    if (this.ackMode !== 'client' && !through) return [target];
     const out: InFlight[] = [];
     for (const f of this.inflight.values()) {
       out.push(f);
@@ -103,7 +113,25 @@ export class Consumer {
     this.finish(list, false);
   }
 
+  /** OpenWire delivered ack through `ackId`: that many in-flight deliveries stop counting. */
+  delivered(ackId: string): void {
+    let n = 0;
+    for (const f of this.inflight.values()) {
+      n++;
+      if (f.ackId === ackId) {
+        this.extension = Math.max(this.extension, n);
+        return;
+      }
+    }
+  }
+
+  /** Deliveries left the consumer: the prefetch extension shrinks with them (never below 0). */
+  private shrinkExtension(n: number): void {
+    if (this.extension > 0) this.extension = Math.max(0, this.extension - n);
+  }
+
   private finish(list: readonly InFlight[], writeAck: boolean): void {
+    this.shrinkExtension(list.length);
     for (const f of list) {
       if (!this.inflight.delete(f.ackId)) continue;
       this.owner.unregisterAck(f.ackId);
@@ -134,6 +162,7 @@ export class Consumer {
 
   /** Not acknowledged (NACK or consumer gone): back to their queues, marked redelivered. */
   redeliver(list: readonly InFlight[]): void {
+    this.shrinkExtension(list.length);
     const byQueue = new Map<DispatchQueue, QueueEntry[]>();
     for (const f of list) {
       if (!this.inflight.delete(f.ackId)) continue;
@@ -146,6 +175,22 @@ export class Consumer {
       q.push(f.entry);
     }
     for (const [queue, entries] of byQueue) queue.redeliver(entries);
+  }
+
+  /**
+   * Poison ack: removes the deliveries and hands each to `moveToDeadLetter` (the broker moves it
+   * to its dead-letter queue in one store batch with the ack).
+   */
+  poison(list: readonly InFlight[], moveToDeadLetter: (f: InFlight) => void): void {
+    this.shrinkExtension(list.length);
+    for (const f of list) {
+      if (!this.inflight.delete(f.ackId)) continue;
+      this.owner.unregisterAck(f.ackId);
+      if (!f.entry.txAcked) this.outstanding--;
+      f.entry.txAcked = false;
+      f.entry.state = DONE;
+      moveToDeadLetter(f);
+    }
   }
 
   /** Credit came back: let every attached queue push again. */

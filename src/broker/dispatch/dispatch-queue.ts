@@ -171,6 +171,13 @@ export class DispatchQueue {
    * raised. Past the policy's maxRedeliveries they are dead-lettered; otherwise they return to
    * their original place, at once or after the policy's back-off delay.
    */
+  /** A consumer gave up on this entry (OpenWire poison ack): straight to the dead-letter queue. */
+  poisoned(e: QueueEntry, cause: string): void {
+    e.state = DONE;
+    this.deadLettered++;
+    this.hooks.deadLetter(this, e, cause);
+  }
+
   redeliver(entries: QueueEntry[]): void {
     const max = this.policy.maxRedeliveries;
     const now: QueueEntry[] = [];

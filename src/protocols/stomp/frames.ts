@@ -161,7 +161,8 @@ function onSubscribe(c: StompConnection, s: BrokerSession, f: StompFrame): void 
       id,
       destination: dest,
       ackMode: ack as AckMode,
-      prefetch,
+      // STOMP has no pull: a prefetch of 0 (or less) would never deliver; ActiveMQ treats it as 1.
+      prefetch: prefetch === undefined ? undefined : Math.max(1, prefetch),
       selector: f.headers.get('selector'),
       exclusive: boolHeader(f, 'activemq.exclusive'),
       priority,
