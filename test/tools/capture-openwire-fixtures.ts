@@ -50,8 +50,8 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'keepalive',
-    description: 'wireFormat.maxInactivityDuration=1000: KeepAliveInfo both ways while the connection idles for 3.5 s.',
-    query: 'wireFormat.maxInactivityDuration=1000',
+    description: "wireFormat.maxInactivityDuration=1000, the monitor from 100 ms on (sic InitalDelay, ActiveMQ's spelling): KeepAliveInfo both ways while the connection idles for 3.5 s.",
+    query: 'wireFormat.maxInactivityDuration=1000&wireFormat.maxInactivityDurationInitalDelay=100',
     steps: KEEPALIVE_STEPS,
   },
 ];
