@@ -13,6 +13,9 @@
  * lease holder id asks for the lease locker with the settings of ActiveMQ's "Pluggable storage
  * lockers" page (each broker of a pair needs its own holder id there).
  *
+ * Tests (test/helpers/activemq-broker.ts) add an OpenWire connector and their own broker name
+ * through `extra`; without it the XML is the bench's, unchanged.
+ *
  * Also a CLI: `node dist/bench/activemq-config.js PORT DIR` prints the XML.
  */
 import { pathToFileURL } from 'node:url';
@@ -71,13 +74,32 @@ function dataSourceBean(store: ActiveMqStore): string {
   </bean>`;
 }
 
-export function activemqXml(port: number, dir: string, store: ActiveMqStore = { kind: 'kahadb', directory: `${dir}/data/kahadb` }): string {
+/** What tests add to the bench's broker. */
+export interface ActiveMqXmlExtra {
+  /** An OpenWire transportConnector on 127.0.0.1:PORT (besides STOMP on `port`). */
+  readonly openwirePort?: number | undefined;
+  /** Default `bench`. */
+  readonly brokerName?: string | undefined;
+}
+
+function openwireConnector(port: number | undefined): string {
+  if (port === undefined) return '';
+  return `
+      <transportConnector name="openwire" uri="tcp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>`;
+}
+
+export function activemqXml(
+  port: number,
+  dir: string,
+  store: ActiveMqStore = { kind: 'kahadb', directory: `${dir}/data/kahadb` },
+  extra: ActiveMqXmlExtra = {},
+): string {
   const d = xmlAttr(dir);
   return `<beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
        xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
          http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" useJmx="false"
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="${xmlAttr(extra.brokerName ?? 'bench')}" useJmx="false"
           schedulerSupport="false" persistent="true" dataDirectory="${d}/data">
     <persistenceAdapter>
       ${persistenceAdapter(store)}
@@ -90,7 +112,7 @@ export function activemqXml(port: number, dir: string, store: ActiveMqStore = { 
       </systemUsage>
     </systemUsage>
     <transportConnectors>
-      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>${openwireConnector(extra.openwirePort)}
     </transportConnectors>
   </broker>${dataSourceBean(store)}
 </beans>
