@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import {
   OpenWireDecoder, OpenWireEncoder, createWireFormatInfo, type Command, type OpenWireDecodeError, type OpenWireFormat,
 } from '../../src/protocols/openwire/codec/index.js';
-import { FORMATS, SampleFactory, commandTypes, rngFrom } from './openwire-samples.js';
+import { FORMATS, SampleFactory, commandTypes, rngFrom, splitAt } from './openwire-samples.js';
 
 const MAX_FRAME = 1 << 20;
 const KINDS = new Set(['frame-too-large', 'unknown-type', 'unsupported-version', 'truncated', 'limit', 'malformed']);
@@ -24,18 +24,6 @@ function feed(decoder: OpenWireDecoder, chunks: Buffer[]): { commands: Command[]
   }
   assert.ok(decoder.bufferedBytes <= MAX_FRAME + 4 + chunks.reduce((n, c) => n + c.length, 0));
   return { commands, error: undefined };
-}
-
-function splitAt(bytes: Buffer, points: number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let last = 0;
-  for (const c of cuts) {
-    chunks.push(bytes.subarray(last, c));
-    last = c;
-  }
-  chunks.push(bytes.subarray(last));
-  return chunks;
 }
 
 function negotiated(format: OpenWireFormat): OpenWireDecoder {
