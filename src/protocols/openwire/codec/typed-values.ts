@@ -160,59 +160,51 @@ function readUtf(r: Reader, length: number, what: string): string | BodyCodecErr
   return s;
 }
 
+interface FixedReader {
+  readonly size: number;
+  readonly what: string;
+  readonly read: (b: Buffer, at: number) => PrimitiveValue;
+}
+
+/** Values of a fixed size after their type octet, by type (DataInputStream's readers). */
+const FIXED: (FixedReader | undefined)[] = [];
+// DataInputStream.readBoolean: any non-zero octet is true.
+FIXED[T_BOOLEAN] = { size: 1, what: 'a boolean', read: (b, at) => ({ type: 'boolean', value: b[at] !== 0 }) };
+FIXED[T_BYTE] = { size: 1, what: 'a byte', read: (b, at) => ({ type: 'byte', value: b.readInt8(at) }) };
+FIXED[T_CHAR] = { size: 2, what: 'a char', read: (b, at) => ({ type: 'char', value: String.fromCharCode(b.readUInt16BE(at)) }) };
+FIXED[T_SHORT] = { size: 2, what: 'a short', read: (b, at) => ({ type: 'short', value: b.readInt16BE(at) }) };
+FIXED[T_INT] = { size: 4, what: 'an int', read: (b, at) => ({ type: 'int', value: b.readInt32BE(at) }) };
+FIXED[T_LONG] = { size: 8, what: 'a long', read: (b, at) => ({ type: 'long', value: b.readBigInt64BE(at) }) };
+FIXED[T_DOUBLE] = { size: 8, what: 'a double', read: (b, at) => ({ type: 'double', value: b.readDoubleBE(at) }) };
+FIXED[T_FLOAT] = { size: 4, what: 'a float', read: (b, at) => ({ type: 'float', value: b.readFloatBE(at) }) };
+
 function readValue(r: Reader, depth: number, maxDepth: number, nested: boolean): PrimitiveValue | BodyCodecError {
   if (r.left() < 1) return truncated('a value');
   const type = r.buf[r.pos++] as number;
+  const fixed = FIXED[type];
+  if (fixed !== undefined) {
+    if (r.left() < fixed.size) return truncated(fixed.what);
+    r.pos += fixed.size;
+    return fixed.read(r.buf, r.pos - fixed.size);
+  }
   const b = r.buf;
-  const need = (n: number): boolean => r.left() >= n;
   switch (type) {
     case T_NULL:
       return NULL_VALUE;
-    case T_BOOLEAN:
-      if (!need(1)) return truncated('a boolean');
-      // DataInputStream.readBoolean: any non-zero octet is true.
-      return { type: 'boolean', value: b[r.pos++] !== 0 };
-    case T_BYTE:
-      if (!need(1)) return truncated('a byte');
-      return { type: 'byte', value: b.readInt8(r.pos++) };
-    case T_CHAR:
-      if (!need(2)) return truncated('a char');
-      r.pos += 2;
-      return { type: 'char', value: String.fromCharCode(b.readUInt16BE(r.pos - 2)) };
-    case T_SHORT:
-      if (!need(2)) return truncated('a short');
-      r.pos += 2;
-      return { type: 'short', value: b.readInt16BE(r.pos - 2) };
-    case T_INT:
-      if (!need(4)) return truncated('an int');
-      r.pos += 4;
-      return { type: 'int', value: b.readInt32BE(r.pos - 4) };
-    case T_LONG:
-      if (!need(8)) return truncated('a long');
-      r.pos += 8;
-      return { type: 'long', value: b.readBigInt64BE(r.pos - 8) };
-    case T_DOUBLE:
-      if (!need(8)) return truncated('a double');
-      r.pos += 8;
-      return { type: 'double', value: b.readDoubleBE(r.pos - 8) };
-    case T_FLOAT:
-      if (!need(4)) return truncated('a float');
-      r.pos += 4;
-      return { type: 'float', value: b.readFloatBE(r.pos - 4) };
     case T_STRING: {
-      if (!need(2)) return truncated('a string');
+      if (r.left() < 2) return truncated('a string');
       r.pos += 2;
       const s = readUtf(r, b.readUInt16BE(r.pos - 2), 'a string');
       return typeof s === 'string' ? { type: 'string', value: s } : s;
     }
     case T_BIG_STRING: {
-      if (!need(4)) return truncated('a string');
+      if (r.left() < 4) return truncated('a string');
       r.pos += 4;
       const s = readUtf(r, b.readInt32BE(r.pos - 4), 'a string');
       return typeof s === 'string' ? { type: 'string', value: s } : s;
     }
     case T_BYTES: {
-      if (!need(4)) return truncated('a byte array');
+      if (r.left() < 4) return truncated('a byte array');
       const n = b.readInt32BE(r.pos);
       r.pos += 4;
       if (n < 0 || n > r.left()) return truncated('a byte array');
@@ -344,60 +336,27 @@ function writeShortUtf(w: Writer, s: string, what: string): BodyCodecError | und
  */
 function writeValue(w: Writer, v: PrimitiveValue, depth: number): BodyCodecError | undefined {
   switch (v.type) {
-    case 'null':
-      w.octet(T_NULL);
-      return undefined;
-    case 'boolean':
-      w.octet(T_BOOLEAN);
-      w.octet(v.value ? 1 : 0);
-      return undefined;
-    case 'byte':
-      w.octet(T_BYTE);
-      w.octet(v.value);
-      return undefined;
-    case 'char':
-      w.octet(T_CHAR);
-      w.u16(v.value.length > 0 ? v.value.charCodeAt(0) : 0);
-      return undefined;
-    case 'short':
-      w.octet(T_SHORT);
-      w.u16(v.value);
-      return undefined;
-    case 'int':
-      w.octet(T_INT);
-      w.i32(v.value);
-      return undefined;
-    case 'long':
-      w.octet(T_LONG);
-      w.room(8).writeBigInt64BE(BigInt.asIntN(64, v.value), w.pos);
-      w.pos += 8;
-      return undefined;
-    case 'double':
-      w.octet(T_DOUBLE);
-      w.room(8).writeDoubleBE(v.value, w.pos);
-      w.pos += 8;
-      return undefined;
-    case 'float':
-      w.octet(T_FLOAT);
-      w.room(4).writeFloatBE(v.value, w.pos);
-      w.pos += 4;
-      return undefined;
-    case 'string':
+    case 'null': w.octet(T_NULL); break;
+    case 'boolean': w.octet(T_BOOLEAN); w.octet(v.value ? 1 : 0); break;
+    case 'byte': w.octet(T_BYTE); w.octet(v.value); break;
+    case 'char': w.octet(T_CHAR); w.u16(v.value.length > 0 ? v.value.charCodeAt(0) : 0); break;
+    case 'short': w.octet(T_SHORT); w.u16(v.value); break;
+    case 'int': w.octet(T_INT); w.i32(v.value); break;
+    case 'long': w.octet(T_LONG); w.room(8).writeBigInt64BE(BigInt.asIntN(64, v.value), w.pos); w.pos += 8; break;
+    case 'double': w.octet(T_DOUBLE); w.room(8).writeDoubleBE(v.value, w.pos); w.pos += 8; break;
+    case 'float': w.octet(T_FLOAT); w.room(4).writeFloatBE(v.value, w.pos); w.pos += 4; break;
+    case 'bytes': w.octet(T_BYTES); w.i32(v.value.length); w.bytes(v.value); break;
+    case 'string': {
       if (v.value.length < SHORT_STRING_LIMIT) {
         w.octet(T_STRING);
         return writeShortUtf(w, v.value, 'a string');
-      } else {
-        const bytes = encodeModifiedUtf8(v.value);
-        w.octet(T_BIG_STRING);
-        w.i32(bytes.length);
-        w.bytes(bytes);
       }
-      return undefined;
-    case 'bytes':
-      w.octet(T_BYTES);
-      w.i32(v.value.length);
-      w.bytes(v.value);
-      return undefined;
+      const bytes = encodeModifiedUtf8(v.value);
+      w.octet(T_BIG_STRING);
+      w.i32(bytes.length);
+      w.bytes(bytes);
+      break;
+    }
     case 'map':
       w.octet(T_MAP);
       return writeMap(w, v.value, depth + 1);
@@ -409,8 +368,9 @@ function writeValue(w: Writer, v: PrimitiveValue, depth: number): BodyCodecError
         const e = writeValue(w, item, depth + 1);
         if (e) return e;
       }
-      return undefined;
+      break;
   }
+  return undefined;
 }
 
 const tooDeep = (): BodyCodecError => new BodyCodecError('too-deep', `maps and lists nest deeper than ${DEFAULT_MAX_DEPTH}`);
