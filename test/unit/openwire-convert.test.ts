@@ -203,6 +203,7 @@ test('openwire convert: the shared parts are cached on the core message; copies 
 });
 
 test('openwire convert: a dead-lettered message carries its origin as originalDestination', () => {
+  assert.equal(fromCoreMessage({ ...core(wire()), properties: new Map([['originalDestination', { type: 'string', value: 'constructor://x' }]]) }, { redeliveryCount: 0 }).originalDestination, null);
   const m: Message = {
     ...core(wire()),
     properties: new Map<string, TypedValue>([
@@ -223,7 +224,9 @@ test('openwire convert: message ids parse as ActiveMQ does or get a stable synth
   });
   // Not canonical numbers: parsed, they would print differently; synthesized instead.
   assert.equal(wireMessageId('ID:a:01:2:3').textView, 'ID:a:01:2:3');
-  assert.deepEqual(wireMessageId('no-colons').producerId, { type: 123, connectionId: 'no-colons', sessionId: 0, value: 0 });
+  assert.deepEqual(wireMessageId('no-colons').producerId, { type: 123, connectionId: 'no-colons', sessionId: 0, value: 1 });
+  // 'X' and 'X:0' are different messages, so different MessageIds (a client audit would drop one).
+  assert.notDeepEqual(wireMessageId('ID:X'), { ...wireMessageId('ID:X:0'), textView: 'ID:X' });
   assert.equal(messageIdText({ ...JAVA_ID, textView: 'foreign' }), 'ID:foreign');
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.array(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 4 })), { maxLength: 6 }).map((p) => p.join(':'))), (id) => {

@@ -93,8 +93,10 @@ function numberAt(parts: string[], i: number): number | undefined {
  *   JMSMessageID Java clients show; on the wire from OpenWire v10). Ids of the form
  *   `<prefix>:<n>` (STOMP's `ID:<broker>-<conn>:<n>`) become producer `<prefix>:0:0`, sequence n:
  *   one producer per sending connection with increasing sequences, which is what the client-side
- *   duplicate audit (ActiveMQMessageAudit) expects. Anything else becomes producer `<id>:0:0`,
- *   sequence 0: unique per message, so never mistaken for a duplicate.
+ *   duplicate audit (ActiveMQMessageAudit) expects. Anything else becomes producer `<id>:0:1`,
+ *   sequence 0: unique per message (value 1 keeps it apart from `<id>:0`), so never mistaken
+ *   for a duplicate. Ids are unique as long as the core's are and come in the shapes the broker
+ *   makes (OpenWire's, STOMP's); a client forging ids can only confuse its own consumers.
  *
  * A text view without `ID:` in front is shown with it (MessageId.toString); the core's ids have it.
  */
@@ -109,7 +111,8 @@ export function wireMessageId(coreId: string): MessageId {
   }
   const tail = seq !== undefined && parts.length > 1 ? coreId.lastIndexOf(':') : -1;
   const connectionId = tail > 0 ? coreId.slice(0, tail) : coreId;
-  return { type: DataType.MESSAGE_ID, producerId: producer(connectionId, 0, 0), producerSequenceId: tail > 0 ? (seq as number) : 0, brokerSequenceId: 0, textView: coreId };
+  const synthesized = tail > 0 ? producer(connectionId, 0, 0) : producer(connectionId, 0, 1);
+  return { type: DataType.MESSAGE_ID, producerId: synthesized, producerSequenceId: tail > 0 ? (seq as number) : 0, brokerSequenceId: 0, textView: coreId };
 }
 
 function producer(connectionId: string, sessionId: number, value: number): ProducerId {
@@ -131,7 +134,8 @@ export function fromCoreDestination(d: Destination): ActiveMQDestination {
 /** The core form of ORIGINAL_DESTINATION (`queue://name`, as the dead-letter policy writes it) back to a destination. */
 function parseOriginal(text: string): ActiveMQDestination | null {
   const at = text.indexOf('://');
-  const type = at > 0 ? TYPE_OF[text.slice(0, at) as DestinationKind] : undefined;
+  const kind = at > 0 ? text.slice(0, at) : '';
+  const type = Object.hasOwn(TYPE_OF, kind) ? TYPE_OF[kind as DestinationKind] : undefined;
   return type === undefined || at + 3 === text.length ? null : { type, physicalName: text.slice(at + 3) };
 }
 
