@@ -149,4 +149,17 @@ export function formatName(f: OpenWireFormat): string {
   return `v${f.version} ${f.tightEncoding ? 'tight' : 'loose'} cache ${f.cacheEnabled ? 'on' : 'off'} stack traces ${f.stackTraceEnabled ? 'on' : 'off'}`;
 }
 
+/** Cuts a buffer at the given points (unsorted, repeated or out of range ones are folded in). */
+export function splitAt(bytes: Buffer, points: number[]): Buffer[] {
+  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let last = 0;
+  for (const c of cuts) {
+    chunks.push(bytes.subarray(last, c));
+    last = c;
+  }
+  chunks.push(bytes.subarray(last));
+  return chunks;
+}
+
 export { DataType };
