@@ -168,7 +168,10 @@ export interface JmsCommands {
   acknowledge: { consumer?: string; message?: string };
   closeConsumer: { consumer: string };
   unsubscribe: { session: string; name: string };
-  /** Async delivery into an inbox `drain` empties; `ack` acknowledges in onMessage, `delayMs` sleeps there first. */
+  /**
+   * Async delivery into an inbox `drain` empties; `ack` acknowledges in onMessage, `delayMs` sleeps
+   * there first. JMS: the consumer's session then delivers asynchronously only (receive throws).
+   */
   listener: { consumer: string; ack?: boolean; delayMs?: number };
   /** Waits up to `timeout` ms (0) for at least `min` (0) messages, then returns all that arrived. */
   drain: { consumer: string; min?: number; timeout?: number };

@@ -242,7 +242,9 @@ describe('interop: JmsShell against ActiveMQ 5.17', () => {
       some.messages.map((m) => m.body),
       ['b1', 'b3'],
     );
-    const c = await consumer(q);
+    // JMS: a session with a MessageListener delivers asynchronously only (receive would throw).
+    await shell.call({ cmd: 'session', id: 'async' });
+    const c = await consumer(q, 'async');
     await shell.call({ cmd: 'listener', consumer: c });
     const drained = await shell.call({ cmd: 'drain', consumer: c, min: 4, timeout: RECEIVE_MS });
     assert.deepEqual(
@@ -250,5 +252,54 @@ describe('interop: JmsShell against ActiveMQ 5.17', () => {
       ['b0', 'b1', 'b2', 'b3'],
     );
     assert.deepEqual((await shell.call({ cmd: 'browse', session: 'auto', dest: q })).messages, []);
+  });
+
+  test('interop: jms-shell XA: a prepared and committed branch delivers, a rolled-back one does not, an unknown xid is XAER_NOTA', async () => {
+    const q = `queue://${unique('xa')}`;
+    await shell.call({ cmd: 'connect', id: 'xa', url: broker.openwireUrl, xa: true, start: true });
+    await shell.call({ cmd: 'xaSession', id: 'xs', connection: 'xa' });
+    await shell.call({ cmd: 'producer', id: 'xa-out', session: 'xs', dest: q });
+    const xid = (n: number): { formatId: number; gtrid: string; bqual: string } => ({ formatId: 7, gtrid: `ab0${n}`, bqual: '01' });
+    for (const [n, body] of [
+      [1, 'committed'],
+      [2, 'rolled back'],
+    ] as const) {
+      await shell.call({ cmd: 'xa', session: 'xs', op: 'start', xid: xid(n) });
+      await shell.call({ cmd: 'send', producer: 'xa-out', message: { body } });
+      await shell.call({ cmd: 'xa', session: 'xs', op: 'end', xid: xid(n) });
+      assert.equal((await shell.call({ cmd: 'xa', session: 'xs', op: 'prepare', xid: xid(n) })).vote, 'XA_OK');
+    }
+    const { xids } = await shell.call({ cmd: 'xa', session: 'xs', op: 'recover' });
+    assert.deepEqual(
+      new Set(xids),
+      new Set([xid(1), xid(2)]),
+    );
+    await shell.call({ cmd: 'xa', session: 'xs', op: 'commit', xid: xid(1) });
+    await shell.call({ cmd: 'xa', session: 'xs', op: 'rollback', xid: xid(2) });
+    const c = await consumer(q);
+    assert.deepEqual(
+      (await receive(c)).map((m) => m.body),
+      ['committed'],
+    );
+    await nothingMore(c);
+    const unknown = await shell.attempt({ cmd: 'xa', session: 'xs', op: 'commit', xid: xid(9) });
+    assert.equal(unknown.ok ? undefined : unknown.xaErrorCode, -4); // XAER_NOTA
+    await shell.call({ cmd: 'closeConnection', connection: 'xa' });
+  });
+
+  test('interop: jms-shell async sends report through events; a consumer with prefetch 0 pulls', async () => {
+    const q = `queue://${unique('async')}`;
+    await shell.call({ cmd: 'producer', id: 'cb', session: 'auto', dest: `${q}?producer.windowSize=65536` });
+    const sent = await shell.call({ cmd: 'send', producer: 'cb', callback: true, count: 2, message: { body: 'cb {i}' } });
+    const c = await consumer(`${q}?consumer.prefetchSize=0`);
+    assert.deepEqual(
+      (await receive(c, 2)).map((m) => m.body),
+      ['cb 0', 'cb 1'],
+    );
+    const { events } = await shell.call({ cmd: 'events' });
+    assert.deepEqual(
+      events.filter((e) => e.event === 'sendSuccess').map((e) => e.id),
+      sent.ids,
+    );
   });
 });
