@@ -7,16 +7,18 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Broker } from './broker/broker.js';
-import type { FerryConfig } from './config/types.js';
+import type { FerryConfig, ListenerConfig } from './config/types.js';
 import { measureMachine, resolveLimits } from './config/limits.js';
 import type { Lease } from './ha/api.js';
 import { effectiveLockType } from './ha/index.js';
 import { StompHead } from './protocols/stomp/head.js';
+import { OpenWireHead } from './protocols/openwire/head.js';
+import { ProtocolDetector } from './transport/auto-detect.js';
 import { createStore } from './store/index.js';
 import type { MessageStore } from './store/api.js';
 import { StatusWriter } from './status.js';
 import { startListener } from './transport/listeners.js';
-import type { BoundListener } from './transport/api.js';
+import type { BoundListener, StreamAcceptor } from './transport/api.js';
 
 /** A store limit below this many segments leaves no room beyond the preallocated ones. */
 const STORE_LIMIT_MIN_SEGMENTS = 4;
@@ -117,10 +119,16 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
   });
   await core.start();
   const stomp = new StompHead(core, config.stomp, logger.child({ component: 'stomp' }));
+  const openwire = new OpenWireHead(core, logger.child({ component: 'openwire' }));
+  const headFor = (l: ListenerConfig): StreamAcceptor => {
+    if (l.scheme === 'openwire') return openwire;
+    if (l.scheme === 'auto') return new ProtocolDetector({ openwire, stomp }, Math.min(config.stomp.connectTimeout, l.openwire.connectTimeout), logger.child({ component: 'transport' }));
+    return stomp;
+  };
   const bound: BoundListener[] = [];
   try {
     for (const l of config.listeners) {
-      const b = await bindWhileLeased(() => startListener(l, stomp, logger.child({ component: 'transport' })), lease, logger, l.uri);
+      const b = await bindWhileLeased(() => startListener(l, headFor(l), logger.child({ component: 'transport' })), lease, logger, l.uri);
       bound.push(b);
       logger.info({ uri: l.uri, port: b.port }, 'listening');
     }
@@ -137,6 +145,7 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
       status.stop(clean);
       await Promise.all(bound.map((b) => b.close()));
       stomp.closeAll();
+      openwire.closeAll();
       await core.stop();
     })());
   return {

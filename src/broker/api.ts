@@ -103,8 +103,12 @@ export interface BrokerSession {
   createTemporary(destination: Destination): FerryError | undefined;
   /** Deletes one of this session's temporary destinations; refused while it has consumers. */
   deleteTemporary(destination: Destination): FerryError | undefined;
-  /** Ends a subscription; unacked deliveries go back to their queue marked redelivered. */
-  unsubscribe(subscriptionId: string): FerryError | undefined;
+  /**
+   * Ends a subscription; unacked deliveries go back to their queue marked redelivered, except the
+   * ackIds in `notSeen`: deliveries the client prefetched but never handed to its application
+   * (OpenWire's RemoveInfo.lastDeliveredSequenceId), which go back as if never delivered.
+   */
+  unsubscribe(subscriptionId: string, notSeen?: readonly string[]): FerryError | undefined;
   /** Remove a durable subscription of this session's client id (must be inactive). */
   removeDurable(durableName: string, done: Done): void;
   /**
@@ -147,9 +151,17 @@ export interface BrokerSession {
   close(reason?: FerryError): void;
 }
 
+/** A live temporary destination and the connection that owns it. */
+export interface TemporaryDestination {
+  readonly destination: Destination;
+  readonly connectionId: string;
+}
+
 /** What the broker offers to heads. */
 export interface BrokerCore {
   readonly brokerName: string;
+  /** Live temporary destinations broker-wide (OpenWire replays them to temp-destination advisory consumers). */
+  temporaryDestinations(): TemporaryDestination[];
   /** Opens a session, or fails (CLIENT_ID_IN_USE, BROKER_STOPPING). */
   connect(info: ConnectInfo): BrokerSession | FerryError;
 }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { FerryError, ErrorCodes } from '../errors.js';
 import type { ContainerName, DurableSubscriptionRecord, MessageStore, RecoveredMessage, StoreOp, WriteFence } from '../store/api.js';
-import type { BrokerCore, BrokerSession, ConnectInfo, Done } from './api.js';
+import type { BrokerCore, BrokerSession, ConnectInfo, Done, TemporaryDestination } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 import { destinationKey, isTopicKind, MESSAGE_MEMORY_OVERHEAD, type Destination, type Message } from './message.js';
 import { expandComposite, NamePattern, validateName } from './destinations/names.js';
@@ -191,6 +191,15 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       if (mine) return { ...m, destination: d, wireCache: undefined };
     }
     return m;
+  }
+
+  temporaryDestinations(): TemporaryDestination[] {
+    const out: TemporaryDestination[] = [];
+    for (const [key, owner] of this.tempOwners) {
+      const sep = key.indexOf('://');
+      out.push({ destination: { kind: key.slice(0, sep) as Destination['kind'], name: key.slice(sep + 3) }, connectionId: owner.connectionId });
+    }
+    return out;
   }
 
   connect(info: ConnectInfo): BrokerSession | FerryError {

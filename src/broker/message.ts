@@ -66,10 +66,25 @@ export interface Message {
    */
   producer?: { readonly id: string; readonly seq: number } | undefined;
   /**
+   * Set on advisory messages (topics `ActiveMQ.Advisory.*`): what happened, protocol-neutral.
+   * Heads render it in their own terms (OpenWire: the DestinationInfo ActiveMQ sends as the
+   * message's data structure). Never stored: advisories are not persistent.
+   */
+  advisory?: AdvisoryInfo | undefined;
+  /**
    * Scratch space for a protocol head to cache this message's encoded form across deliveries
    * (fan-out, redelivery). Never stored, never compared; a copy of the message must not keep it.
    */
   wireCache?: unknown;
+}
+
+/** A temporary destination appeared or went away (ActiveMQ.Advisory.TempQueue / TempTopic). */
+export interface AdvisoryInfo {
+  readonly kind: 'destination';
+  readonly operation: 'add' | 'remove';
+  readonly destination: Destination;
+  /** The connection that owns it. */
+  readonly connectionId: string;
 }
 
 export function destinationKey(d: Destination): string {

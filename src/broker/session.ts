@@ -245,15 +245,15 @@ export class Session implements BrokerSession, ConsumerOwner {
     return undefined;
   }
 
-  unsubscribe(subscriptionId: string): FerryError | undefined {
+  unsubscribe(subscriptionId: string, notSeen?: readonly string[]): FerryError | undefined {
     const s = this.subs.get(subscriptionId);
     if (!s) return new FerryError(ErrorCodes.UNKNOWN_SUBSCRIPTION, `no subscription ${subscriptionId}`);
     this.subs.delete(subscriptionId);
-    this.endSub(s);
+    this.endSub(s, notSeen && notSeen.length > 0 ? new Set(notSeen) : undefined);
     return undefined;
   }
 
-  private endSub(s: SessionSub): void {
+  private endSub(s: SessionSub, notSeen?: ReadonlySet<string>): void {
     if (s.browser) s.browser.stop();
     const c = s.consumer;
     if (!c) return;
@@ -262,7 +262,7 @@ export class Session implements BrokerSession, ConsumerOwner {
       s.durable.consumer = undefined;
       s.durable.connectionId = undefined;
     }
-    c.close();
+    c.close(notSeen);
     for (const sub of s.topicSubs) this.broker.removeTopicSubscription(sub);
   }
 

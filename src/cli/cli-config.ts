@@ -25,7 +25,7 @@ export function resolveCliConfig(options: CliOptions, env: NodeJS.ProcessEnv = p
   if (options.listen !== undefined && options.listen.length > 0) {
     const listeners = [];
     for (const uri of options.listen) {
-      const parsed = parseListenerUri(uri, config.stomp);
+      const parsed = parseListenerUri(uri, config);
       if (typeof parsed === 'string') {
         console.error(`ferrymq: --listen ${uri}: ${parsed}`);
         return { ok: false, exitCode: ExitCode.USAGE };

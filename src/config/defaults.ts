@@ -23,8 +23,11 @@ export const DEFAULT_DATA_DIRECTORY = './data';
 export const DEFAULT_STOMP_PORT = 61613;
 /** ActiveMQ's WebSocket (STOMP over ws) transportConnector port. */
 export const DEFAULT_WS_PORT = 61614;
-/** The STOMP and WebSocket connectors of ActiveMQ's stock activemq.xml, on every interface. */
+/** ActiveMQ's OpenWire transportConnector port. */
+export const DEFAULT_OPENWIRE_PORT = 61616;
+/** The OpenWire, STOMP and WebSocket connectors of ActiveMQ's stock activemq.xml, on every interface. */
 export const DEFAULT_LISTENER_URIS: readonly string[] = [
+  `tcp://0.0.0.0:${DEFAULT_OPENWIRE_PORT}`,
   `stomp://0.0.0.0:${DEFAULT_STOMP_PORT}`,
   `ws://0.0.0.0:${DEFAULT_WS_PORT}`,
 ];
@@ -52,6 +55,17 @@ export const DEFAULT_CONNECT_TIMEOUT = 30_000;
  *  fast producer's pipeline full (group commit), small enough that 1000 connections cannot
  *  buffer gigabytes (ActiveMQ's producerWindowSize is 1mb; STOMP has no window, so we hold it). */
 export const DEFAULT_PRODUCER_WINDOW = 4 * MB;
+
+// --- openwire -----------------------------------------------------------------------------------
+
+/** ActiveMQ's default activemq.xml sets wireFormat.maxFrameSize=104857600 on its connectors. */
+export const DEFAULT_OPENWIRE_MAX_FRAME_SIZE = 100 * MB;
+/** ActiveMQ's WireFormatInfo default: a peer silent for 30 s is dead. */
+export const DEFAULT_OPENWIRE_MAX_INACTIVITY = 30_000;
+/** ActiveMQ's maxInactivityDurationInitalDelay default (10 s): time to finish connecting first. */
+export const DEFAULT_OPENWIRE_INACTIVITY_DELAY = 10_000;
+/** ActiveMQ's OpenWireFormat cacheSize default. */
+export const DEFAULT_OPENWIRE_CACHE_SIZE = 1024;
 
 // --- store --------------------------------------------------------------------------------------
 

@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
-import { parseListenerUri } from '../transport/uri.js';
+import { parseListenerUri, type ProtocolDefaults } from '../transport/uri.js';
 import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL, ENV_STORE_URL } from './defaults.js';
 import { policiesSchema } from './policy-schema.js';
-import { configSchema, stompSchema } from './schema.js';
+import { configSchema, openwireSchema, stompSchema } from './schema.js';
 import type { Problem } from './schema-dsl.js';
-import type { DestinationPolicy, FerryConfig, HaConfig, JournalConfig, LimitsConfig, ListenerConfig, StompConfig, StoreConfig } from './types.js';
+import type { DestinationPolicy, FerryConfig, HaConfig, JournalConfig, LimitsConfig, ListenerConfig, OpenWireConfig, StompConfig, StoreConfig } from './types.js';
 import { locate, parseYaml, type Position } from './yaml-source.js';
 
 /** A FerryError whose message is `problems` joined by newlines, each one self-contained. */
@@ -101,7 +101,9 @@ function build(raw: unknown, source: string | undefined, at: Locator): FerryConf
   // URIs are checked even when other sections failed, so one run reports every problem. Their
   // limits default from `stomp`; if that section is itself invalid, from the stomp defaults.
   const stomp = checked?.stomp ?? stompSchema.check(isRecord(raw) ? raw['stomp'] : undefined, 'stomp', { problems: [] });
-  const listeners = parseListeners(isRecord(raw) ? raw['listeners'] : undefined, stomp ?? stompSchema.default, problems);
+  const openwire = checked?.openwire ?? openwireSchema.check(isRecord(raw) ? raw['openwire'] : undefined, 'openwire', { problems: [] });
+  const defaults = { stomp: stomp ?? stompSchema.default, openwire: openwire ?? openwireSchema.default };
+  const listeners = parseListeners(isRecord(raw) ? raw['listeners'] : undefined, defaults, problems);
   if (checked !== undefined) problems.push(...checkStoreAndHa(checked.store, checked.ha));
   if (problems.length > 0 || checked === undefined || listeners === undefined) {
     // In file order, so the report reads top to bottom like the file (sort is stable).
@@ -120,14 +122,14 @@ function build(raw: unknown, source: string | undefined, at: Locator): FerryConf
 }
 
 /** Listeners from the raw `listeners` list; undefined if any failed (problems pushed). */
-function parseListeners(rawList: unknown, stomp: StompConfig, problems: Problem[]): ListenerConfig[] | undefined {
-  if (rawList === undefined) return parseListeners(DEFAULT_LISTENER_URIS.map((uri) => ({ uri })), stomp, problems);
+function parseListeners(rawList: unknown, defaults: ProtocolDefaults, problems: Problem[]): ListenerConfig[] | undefined {
+  if (rawList === undefined) return parseListeners(DEFAULT_LISTENER_URIS.map((uri) => ({ uri })), defaults, problems);
   if (!Array.isArray(rawList)) return undefined; // the schema reported it
   const listeners: ListenerConfig[] = [];
   rawList.forEach((item: unknown, i) => {
     const uri = isRecord(item) ? item['uri'] : undefined;
     if (typeof uri !== 'string' || uri.trim() === '') return; // the schema reported it
-    const parsed = parseListenerUri(uri, stomp);
+    const parsed = parseListenerUri(uri, defaults);
     if (typeof parsed === 'string') problems.push({ path: `listeners[${i}].uri`, problem: parsed });
     else listeners.push(parsed);
   });
@@ -184,6 +186,7 @@ export interface ConfigOverrides {
   /** Each listener from its URI; explicit fields win over what the URI and `stomp` imply. */
   readonly listeners?: ReadonlyArray<{ readonly uri: string } & Partial<Omit<ListenerConfig, 'uri'>>>;
   readonly stomp?: Partial<StompConfig>;
+  readonly openwire?: Partial<OpenWireConfig>;
   readonly store?: Partial<Omit<StoreConfig, 'journal'>> & { readonly journal?: Partial<JournalConfig> };
   readonly ha?: Partial<HaConfig>;
   /** 0 (or leaving a key out) = `auto`. */
@@ -198,18 +201,19 @@ export interface ConfigOverrides {
 export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
   const base = configFromObject({}, 'defaults');
   const stomp: StompConfig = { ...base.stomp, ...overrides.stomp };
+  const openwire: OpenWireConfig = { ...base.openwire, ...overrides.openwire };
   let listeners: readonly ListenerConfig[] = base.listeners;
   if (overrides.listeners) {
     const problems: string[] = [];
     listeners = overrides.listeners.flatMap((l, i) => {
-      const parsed = parseListenerUri(l.uri, stomp);
+      const parsed = parseListenerUri(l.uri, { stomp, openwire });
       if (typeof parsed !== 'string') return [{ ...parsed, ...l }];
       problems.push(`defaultConfig: listeners[${i}].uri: ${parsed}`);
       return [];
     });
     if (problems.length > 0) throw new ConfigError(ErrorCodes.CONFIG_INVALID, problems);
-  } else if (overrides.stomp) {
-    listeners = base.listeners.map((l) => ({ ...l, ...pickLimits(stomp) }));
+  } else if (overrides.stomp || overrides.openwire) {
+    listeners = base.listeners.map((l) => ({ ...l, ...pickLimits(stomp), openwire }));
   }
   const broker = { ...base.broker, ...overrides.broker };
   const policies = overrides.policies ? checkPolicies(overrides.policies) : base.policies;
@@ -222,6 +226,7 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
     broker: { ...broker, dataDirectory: resolve(broker.dataDirectory) },
     listeners,
     stomp,
+    openwire,
     store,
     ha,
     limits: { ...base.limits, ...overrides.limits },

@@ -59,6 +59,44 @@ export const stompSchema = object(
   { description: 'STOMP protocol limits and timers (listener URIs may override the limits).' },
 );
 
+/** The `openwire` section on its own: OpenWire listener URIs default their settings from it. */
+export const openwireSchema = object(
+  {
+    maxFrameSize: size({
+      default: D.DEFAULT_OPENWIRE_MAX_FRAME_SIZE,
+      min: 1 * KB,
+      max: MAX_BUFFER_SIZE,
+      description: 'Largest OpenWire frame accepted; a larger one closes that connection with a ConnectionError (URI: `wireFormat.maxFrameSize`).',
+    }),
+    maxInactivityDuration: duration({
+      default: D.DEFAULT_OPENWIRE_MAX_INACTIVITY,
+      min: 0,
+      description: 'A client silent this long is dropped; the broker sends KeepAliveInfo meanwhile. The smaller of the client\'s and this is used; 0 turns it off.',
+    }),
+    maxInactivityDurationInitalDelay: duration({
+      default: D.DEFAULT_OPENWIRE_INACTIVITY_DELAY,
+      min: 0,
+      description: 'Inactivity checks start this long after a connection opens (ActiveMQ\'s spelling of the key).',
+    }),
+    tightEncodingEnabled: bool({ default: true, description: 'Offer tight encoding (used only if the client wants it too).' }),
+    cacheEnabled: bool({ default: true, description: 'Offer the marshalling cache (used only if the client wants it too).' }),
+    cacheSize: int({ default: D.DEFAULT_OPENWIRE_CACHE_SIZE, min: 1, max: 32767, description: 'Marshalling cache entries offered; the smaller of both sides is used.' }),
+    stackTraceEnabled: bool({ default: true, description: 'Offer stack traces in exceptions (a client\'s poison-ack causes keep theirs); the broker never sends its own stack.' }),
+    connectTimeout: duration({
+      default: D.DEFAULT_CONNECT_TIMEOUT,
+      min: 100,
+      description: 'Time a new connection has to send WireFormatInfo and ConnectionInfo before it is closed.',
+    }),
+    producerWindow: size({
+      default: D.DEFAULT_PRODUCER_WINDOW,
+      min: 1 * KB,
+      max: MAX_BUFFER_SIZE,
+      description: 'Bytes of messages one connection may have in flight (not yet stored); past it the broker stops reading that connection until they complete.',
+    }),
+  },
+  { description: 'OpenWire (ActiveMQ JMS, NMS and CMS clients) settings; listener URIs may override them with `wireFormat.*` options.' },
+);
+
 const listenerSchema = object(
   {
     uri: string({
@@ -93,6 +131,7 @@ export const configSchema = object(
       description: 'Sockets to accept clients on, each `{ uri }`. An empty list starts no listener (embedding).',
     }),
     stomp: stompSchema,
+    openwire: openwireSchema,
     store: object(
       {
         type: oneOf(['journal', 'memory', 'postgres', 'mysql'], {

@@ -9,8 +9,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface ListenerConfig {
   /** The ActiveMQ-style URI as written, e.g. `stomp://0.0.0.0:61613?maximumConnections=1000`. */
   readonly uri: string;
-  /** `stomp` (TCP) or `ws` (STOMP over WebSocket). More schemes arrive with later heads. */
-  readonly scheme: 'stomp' | 'ws';
+  /**
+   * `stomp` (TCP), `ws` (STOMP over WebSocket), `openwire` (ActiveMQ's `tcp://` and `nio://`) or
+   * `auto` (OpenWire or STOMP, told apart by the first bytes, as ActiveMQ's `auto://`).
+   */
+  readonly scheme: ListenerScheme;
   /** Host to bind. `0.0.0.0` and `::` mean every address, IPv4 and IPv6. */
   readonly host: string;
   /** 0 picks a free port (tests). */
@@ -21,6 +24,32 @@ export interface ListenerConfig {
   readonly maxFrameSize: number;
   readonly maxHeaders: number;
   readonly maxHeaderLength: number;
+  /** OpenWire settings for this listener (`openwire` and `auto`): the `openwire` section with URI `wireFormat.*` overrides. */
+  readonly openwire: OpenWireConfig;
+}
+
+export type ListenerScheme = 'stomp' | 'ws' | 'openwire' | 'auto';
+
+/** OpenWire (ActiveMQ's Java/NMS/CMS protocol) defaults; listener URIs override per listener. */
+export interface OpenWireConfig {
+  /** Largest frame accepted, bytes (ActiveMQ `wireFormat.maxFrameSize`). */
+  readonly maxFrameSize: number;
+  /** A peer silent this long is dropped; we send KeepAliveInfo at a third of it; 0 = never (ms). */
+  readonly maxInactivityDuration: number;
+  /** Inactivity checks start this long after the connection opens (ms). */
+  readonly maxInactivityDurationInitalDelay: number;
+  /** Offer tight encoding (used when the client wants it too). */
+  readonly tightEncodingEnabled: boolean;
+  /** Offer the marshalling cache (used when the client wants it too). */
+  readonly cacheEnabled: boolean;
+  /** Marshalling cache entries offered (the smaller of both sides is used). */
+  readonly cacheSize: number;
+  /** Send stack traces in exceptions (the broker's own, never anything from the wire). */
+  readonly stackTraceEnabled: boolean;
+  /** Time a new connection has to send WireFormatInfo and ConnectionInfo, ms. */
+  readonly connectTimeout: number;
+  /** Bytes of messages one connection may have in flight (not yet stored) before the broker stops reading it. */
+  readonly producerWindow: number;
 }
 
 export interface StompConfig {
@@ -151,6 +180,7 @@ export interface FerryConfig {
   };
   readonly listeners: readonly ListenerConfig[];
   readonly stomp: StompConfig;
+  readonly openwire: OpenWireConfig;
   readonly store: StoreConfig;
   readonly ha: HaConfig;
   readonly limits: LimitsConfig;

@@ -4,14 +4,27 @@
  * unknown scheme, unknown option), and unknown options are errors: ActiveMQ silently ignores a
  * typo such as `maximumConnection=10`, which is how limits quietly stop applying.
  */
-import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
-import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT } from '../config/schema.js';
-import { formatSize, parseSize } from '../config/schema-dsl.js';
-import type { ListenerConfig, StompConfig } from '../config/types.js';
+import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_OPENWIRE_PORT, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
+import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT, openwireSchema } from '../config/schema.js';
+import { formatSize, parseSize, type Problem } from '../config/schema-dsl.js';
+import type { ListenerConfig, ListenerScheme, OpenWireConfig, StompConfig } from '../config/types.js';
 import { decodeComponent, parseHost, unbracketedIpv6 } from '../util/uri-parts.js';
 
-/** Scheme as written -> the listener it creates. `stomp+nio` is ActiveMQ's NIO STOMP connector. */
-const SCHEMES: Readonly<Record<string, { scheme: ListenerConfig['scheme']; defaultPort: number }>> = {
+/** The config sections listener URIs take their defaults from. */
+export interface ProtocolDefaults {
+  readonly stomp: StompConfig;
+  readonly openwire: OpenWireConfig;
+}
+
+/**
+ * Scheme as written -> the listener it creates. `stomp+nio` and `nio` are ActiveMQ's NIO
+ * connectors (the same protocol to a client); `tcp` is ActiveMQ's OpenWire connector.
+ */
+const SCHEMES: Readonly<Record<string, { scheme: ListenerScheme; defaultPort: number }>> = {
+  tcp: { scheme: 'openwire', defaultPort: DEFAULT_OPENWIRE_PORT },
+  nio: { scheme: 'openwire', defaultPort: DEFAULT_OPENWIRE_PORT },
+  auto: { scheme: 'auto', defaultPort: DEFAULT_OPENWIRE_PORT },
+  'auto+nio': { scheme: 'auto', defaultPort: DEFAULT_OPENWIRE_PORT },
   stomp: { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
   'stomp+nio': { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
   ws: { scheme: 'ws', defaultPort: DEFAULT_WS_PORT },
@@ -19,11 +32,9 @@ const SCHEMES: Readonly<Record<string, { scheme: ListenerConfig['scheme']; defau
 
 /** Schemes ActiveMQ users will try, with why FerryMQ refuses them today. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  tcp: 'is OpenWire, which FerryMQ does not serve yet; use stomp:// for STOMP clients',
-  nio: 'is OpenWire, which FerryMQ does not serve yet; use stomp:// for STOMP clients',
-  auto: 'is not supported; name the protocol: stomp://',
-  'auto+nio': 'is not supported; name the protocol: stomp://',
-  ssl: 'is OpenWire over TLS, which FerryMQ does not serve yet',
+  ssl: 'is OpenWire over TLS, which is not supported yet (TLS listeners arrive later)',
+  'nio+ssl': 'is OpenWire over TLS, which is not supported yet (TLS listeners arrive later)',
+  'auto+ssl': 'is not supported yet (TLS listeners arrive later)',
   'stomp+ssl': 'is not supported yet (TLS listeners arrive later)',
   'stomp+nio+ssl': 'is not supported yet (TLS listeners arrive later)',
   wss: 'is not supported yet (TLS listeners arrive later)',
@@ -31,13 +42,31 @@ const NOT_YET: Readonly<Record<string, string>> = {
   mqtt: 'is not supported yet',
 };
 
-const OPTIONS = [
-  'maximumConnections',
-  'wireFormat.maxFrameSize',
-  'wireFormat.maxDataLength',
-  'wireFormat.maxHeaders',
-  'wireFormat.maxHeaderLength',
+/** Options every listener takes. */
+const COMMON_OPTIONS = ['maximumConnections', 'wireFormat.maxFrameSize', 'wireFormat.maxDataLength'] as const;
+const STOMP_OPTIONS = ['wireFormat.maxHeaders', 'wireFormat.maxHeaderLength'] as const;
+/** ActiveMQ's OpenWireFormat options, named as in its URIs (including its InitalDelay spelling). */
+const OPENWIRE_OPTIONS = [
+  'wireFormat.maxInactivityDuration',
+  'wireFormat.maxInactivityDurationInitalDelay',
+  'wireFormat.tightEncodingEnabled',
+  'wireFormat.cacheEnabled',
+  'wireFormat.cacheSize',
+  'wireFormat.stackTraceEnabled',
+  'wireFormat.tcpNoDelayEnabled',
+  'wireFormat.sizePrefixDisabled',
 ] as const;
+
+function optionsFor(scheme: ListenerScheme): readonly string[] {
+  switch (scheme) {
+    case 'openwire':
+      return [...COMMON_OPTIONS, ...OPENWIRE_OPTIONS];
+    case 'auto':
+      return [...COMMON_OPTIONS, ...STOMP_OPTIONS, ...OPENWIRE_OPTIONS];
+    default:
+      return [...COMMON_OPTIONS, ...STOMP_OPTIONS];
+  }
+}
 
 /** Most connections one listener may allow: beyond this the process runs out of descriptors first. */
 const MAXIMUM_CONNECTIONS_LIMIT = 1_000_000;
@@ -55,7 +84,7 @@ function expectedSchemes(): string {
  * Parse one listener URI; STOMP limits not given as `wireFormat.*` options come from `stompDefaults`.
  * Returns the listener, or the problem as text (callers add file, line and key path).
  */
-export function parseListenerUri(uri: string, stompDefaults: StompConfig): ListenerConfig | string {
+export function parseListenerUri(uri: string, defaults: ProtocolDefaults): ListenerConfig | string {
   const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri.trim())?.[1] ?? '';
   const v6 = unbracketedIpv6(authority, DEFAULT_STOMP_PORT);
   if (v6 !== undefined) return v6;
@@ -84,13 +113,14 @@ export function parseListenerUri(uri: string, stompDefaults: StompConfig): Liste
     port = Number(rawPort);
   }
 
-  const limits = {
+  const limits: Limits = {
     maximumConnections: DEFAULT_MAXIMUM_CONNECTIONS,
-    maxFrameSize: stompDefaults.maxFrameSize,
-    maxHeaders: stompDefaults.maxHeaders,
-    maxHeaderLength: stompDefaults.maxHeaderLength,
+    maxFrameSize: defaults.stomp.maxFrameSize,
+    maxHeaders: defaults.stomp.maxHeaders,
+    maxHeaderLength: defaults.stomp.maxHeaderLength,
+    openwire: { ...defaults.openwire },
   };
-  const optionError = applyOptions(query ?? '', limits);
+  const optionError = applyOptions(query ?? '', optionsFor(known.scheme), limits);
   if (optionError !== undefined) return optionError;
 
   return { uri, scheme: known.scheme, host: host.value, port, ...limits };
@@ -101,9 +131,10 @@ interface Limits {
   maxFrameSize: number;
   maxHeaders: number;
   maxHeaderLength: number;
+  openwire: { -readonly [K in keyof OpenWireConfig]: OpenWireConfig[K] };
 }
 
-function applyOptions(query: string, limits: Limits): string | undefined {
+function applyOptions(query: string, allowed: readonly string[], limits: Limits): string | undefined {
   if (query === '') return undefined;
   const seen = new Set<string>();
   for (const pair of query.split('&')) {
@@ -112,9 +143,9 @@ function applyOptions(query: string, limits: Limits): string | undefined {
     const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
     const value = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1));
     if (name === undefined || value === undefined) return `option "${pair}" has a malformed %-escape`;
-    if (!(OPTIONS as readonly string[]).includes(name)) {
-      const near = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
-      const hint = near ? `did you mean "${near}"?` : `expected ${OPTIONS.join(', ')}`;
+    if (!allowed.includes(name)) {
+      const near = allowed.find((o) => o.toLowerCase() === name.toLowerCase());
+      const hint = near ? `did you mean "${near}"?` : `expected ${allowed.join(', ')}`;
       return `unknown option "${name}" (${hint})`;
     }
     // maxDataLength is ActiveMQ's name for the same limit as maxFrameSize.
@@ -129,6 +160,9 @@ function applyOptions(query: string, limits: Limits): string | undefined {
 }
 
 function applyOption(canonical: string, name: string, value: string, limits: Limits): string | undefined {
+  if (canonical.startsWith('wireFormat.') && (OPENWIRE_OPTIONS as readonly string[]).includes(canonical)) {
+    return applyOpenWireOption(canonical.slice('wireFormat.'.length), name, value, limits.openwire);
+  }
   switch (canonical) {
     case 'maximumConnections':
     case 'wireFormat.maxHeaders': {
@@ -146,9 +180,30 @@ function applyOption(canonical: string, name: string, value: string, limits: Lim
       if (bytes === undefined || bytes < 1 || bytes > max) {
         return `option "${name}": "${value}" is not a size in 1..${formatSize(max)} (e.g. 10485760 or 10mb)`;
       }
-      if (canonical === 'wireFormat.maxFrameSize') limits.maxFrameSize = bytes;
+      // One frame limit for the listener, whichever protocol a connection speaks (auto://).
+      if (canonical === 'wireFormat.maxFrameSize') limits.maxFrameSize = limits.openwire.maxFrameSize = bytes;
       else limits.maxHeaderLength = bytes;
       return undefined;
     }
   }
+}
+
+/**
+ * OpenWire `wireFormat.*` options, validated by the `openwire` section's own schema fields so a
+ * URI and the config file accept the same values. URI values are text: `true`/`false` and digits
+ * are converted first.
+ */
+function applyOpenWireOption(key: string, name: string, value: string, openwire: Limits['openwire']): string | undefined {
+  if (key === 'tcpNoDelayEnabled') return value === 'true' || value === 'false' ? undefined : `option "${name}": expected true or false`;
+  if (key === 'sizePrefixDisabled') {
+    return value === 'false' ? undefined : `option "${name}": only false is supported (every OpenWire client sends size prefixes by default)`;
+  }
+  const field = openwireSchema.fields?.[key];
+  if (!field) return `option "${name}" is not supported`;
+  const typed: unknown = value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) && field.typeName === 'integer' ? Number(value) : value;
+  const problems: Problem[] = [];
+  const checked = field.check(typed, name, { problems });
+  if (checked === undefined || problems.length > 0) return `option "${name}": ${problems[0]?.problem ?? 'invalid value'}`;
+  (openwire as Record<string, unknown>)[key] = checked;
+  return undefined;
 }

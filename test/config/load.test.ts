@@ -40,10 +40,22 @@ test('config: an empty file gives every default, with named constants', async ()
   assert.deepEqual(
     config.listeners.map((l) => [l.scheme, l.host, l.port, l.maximumConnections, l.maxFrameSize]),
     [
+      ['openwire', '0.0.0.0', 61616, 1000, 104857600],
       ['stomp', '0.0.0.0', 61613, 1000, 104857600],
       ['ws', '0.0.0.0', 61614, 1000, 104857600],
     ],
   );
+  assert.deepEqual(config.openwire, {
+    maxFrameSize: 104857600,
+    maxInactivityDuration: 30_000,
+    maxInactivityDurationInitalDelay: 10_000,
+    tightEncodingEnabled: true,
+    cacheEnabled: true,
+    cacheSize: 1024,
+    stackTraceEnabled: true,
+    connectTimeout: 30_000,
+    producerWindow: D.DEFAULT_PRODUCER_WINDOW,
+  });
   assert.deepEqual(config.stomp, {
     maxFrameSize: 104857600,
     maxHeaders: 1000,
@@ -107,6 +119,7 @@ logging: { level: debug, file: false, stdout: false }
     maxFrameSize: 1024 * 1024,
     maxHeaders: 50,
     maxHeaderLength: 4096,
+    openwire: { ...config.openwire, maxFrameSize: 1024 * 1024 },
   });
   // The second listener takes its limits from the stomp section.
   assert.deepEqual(config.listeners[1], {
@@ -118,6 +131,7 @@ logging: { level: debug, file: false, stdout: false }
     maxFrameSize: 10 * 1024 * 1024,
     maxHeaders: 50,
     maxHeaderLength: 4096,
+    openwire: config.openwire,
   });
   assert.equal(config.stomp.heartbeatMinimum, 250);
   assert.equal(config.stomp.heartbeatGraceFactor, 1.5);
@@ -159,7 +173,7 @@ store: { type: kahadb }
     e.problems.map((p) => p.slice(path.length + 1)),
     [
       '2:3: logging.level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
-      '5:5: listeners[1].uri: scheme "stomp+ssl" is not supported yet (TLS listeners arrive later) (expected stomp, stomp+nio, ws)',
+      '5:5: listeners[1].uri: scheme "stomp+ssl" is not supported yet (TLS listeners arrive later) (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws)',
       '6:5: listeners[2].uri: port "70000" is out of range (0..65535)',
       '7:5: listeners[3].port: unknown key "port" (expected uri)',
       '7:5: listeners[3].uri: missing required key',
@@ -280,7 +294,7 @@ test('config: defaultConfig merges overrides per section and parses listener URI
   ]);
   // stomp overrides reach the default listeners too.
   assert.equal(defaultConfig({ stomp: { maxHeaders: 9 } }).listeners[0]?.maxHeaders, 9);
-  const e = configError(() => defaultConfig({ listeners: [{ uri: 'tcp://0.0.0.0:61616' }] }));
+  const e = configError(() => defaultConfig({ listeners: [{ uri: 'ssl://0.0.0.0:61617' }] }));
   assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
-  assert.match(e.message, /listeners\[0\]\.uri: scheme "tcp" is OpenWire/);
+  assert.match(e.message, /listeners\[0\]\.uri: scheme "ssl" is OpenWire over TLS/);
 });

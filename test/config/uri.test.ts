@@ -4,16 +4,17 @@ import { defaultConfig } from '../../src/config/load.js';
 import type { ListenerConfig } from '../../src/config/types.js';
 import { parseListenerUri } from '../../src/transport/uri.js';
 
-const stomp = defaultConfig().stomp;
+const defaults = defaultConfig();
+const stomp = defaults.stomp;
 
 function ok(uri: string): ListenerConfig {
-  const parsed = parseListenerUri(uri, stomp);
+  const parsed = parseListenerUri(uri, defaults);
   assert.equal(typeof parsed, 'object', `expected ${uri} to parse, got: ${String(parsed)}`);
   return parsed as ListenerConfig;
 }
 
 function fails(uri: string): string {
-  const parsed = parseListenerUri(uri, stomp);
+  const parsed = parseListenerUri(uri, defaults);
   assert.equal(typeof parsed, 'string', `expected ${uri} to be rejected`);
   return parsed as string;
 }
@@ -28,6 +29,7 @@ test('uri: stomp and ws with host and port, defaults from the stomp section', ()
     maxFrameSize: stomp.maxFrameSize,
     maxHeaders: stomp.maxHeaders,
     maxHeaderLength: stomp.maxHeaderLength,
+    openwire: defaults.openwire,
   });
   const ws = ok('ws://localhost:8080');
   assert.deepEqual([ws.scheme, ws.host, ws.port], ['ws', 'localhost', 8080]);
@@ -80,8 +82,8 @@ test('uri: unknown, repeated, empty and out-of-range options are errors naming t
 });
 
 test('uri: bad schemes, hosts, ports and shapes are errors', () => {
-  assert.equal(fails('stomp+nio2://0.0.0.0:1'), 'unknown scheme "stomp+nio2" (expected stomp, stomp+nio, ws)');
-  assert.match(fails('tcp://0.0.0.0:61616'), /^scheme "tcp" is OpenWire, which FerryMQ does not serve yet; use stomp:\/\//);
+  assert.equal(fails('stomp+nio2://0.0.0.0:1'), 'unknown scheme "stomp+nio2" (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws)');
+  assert.match(fails('ssl://0.0.0.0:61617'), /^scheme "ssl" is OpenWire over TLS, which is not supported yet/);
   assert.match(fails('stomp+ssl://0.0.0.0:61617'), /not supported yet/);
   assert.match(fails('stomp://0.0.0.0:65536'), /port "65536" is out of range \(0\.\.65535\)/);
   assert.match(fails('stomp://0.0.0.0:-1'), /port "-1" is out of range/);
@@ -92,4 +94,36 @@ test('uri: bad schemes, hosts, ports and shapes are errors', () => {
   assert.match(fails('stomp://0.0.0.0:1/path'), /no path/);
   assert.match(fails('0.0.0.0:61613'), /is not a listener URI/);
   assert.match(fails(''), /is not a listener URI/);
+});
+
+test('uri: tcp:// and nio:// are OpenWire on 61616, auto:// detects the protocol; wireFormat options set OpenWire settings', () => {
+  const tcp = ok('tcp://0.0.0.0');
+  assert.deepEqual([tcp.scheme, tcp.port], ['openwire', 61616]);
+  assert.deepEqual(tcp.openwire, defaults.openwire);
+  assert.equal(ok('nio://0.0.0.0:1').scheme, 'openwire');
+  assert.deepEqual([ok('auto://0.0.0.0').scheme, ok('auto+nio://0.0.0.0:5').scheme], ['auto', 'auto']);
+  const l = ok(
+    'tcp://0.0.0.0:61616?maximumConnections=7&wireFormat.maxFrameSize=1048576&wireFormat.maxInactivityDuration=5000&wireFormat.maxInactivityDurationInitalDelay=1s&wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false&wireFormat.cacheSize=16&wireFormat.stackTraceEnabled=false&wireFormat.tcpNoDelayEnabled=true&wireFormat.sizePrefixDisabled=false',
+  );
+  assert.equal(l.maximumConnections, 7);
+  assert.deepEqual(l.openwire, {
+    ...defaults.openwire,
+    maxFrameSize: 1048576,
+    maxInactivityDuration: 5000,
+    maxInactivityDurationInitalDelay: 1000,
+    tightEncodingEnabled: false,
+    cacheEnabled: false,
+    cacheSize: 16,
+    stackTraceEnabled: false,
+  });
+  // auto:// takes both protocols' options; one frame limit for both.
+  const auto = ok('auto://0.0.0.0:1?wireFormat.maxFrameSize=2mb&wireFormat.maxHeaders=9');
+  assert.deepEqual([auto.maxFrameSize, auto.openwire.maxFrameSize, auto.maxHeaders], [2 * 1024 * 1024, 2 * 1024 * 1024, 9]);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.maxHeaders=3'), /unknown option "wireFormat.maxHeaders"/);
+  assert.match(fails('stomp://0.0.0.0:1?wireFormat.cacheEnabled=false'), /unknown option "wireFormat.cacheEnabled"/);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.cacheenabled=false'), /did you mean "wireFormat.cacheEnabled"/);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.cacheEnabled=yes'), /"wireFormat.cacheEnabled": expected true or false/);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.cacheSize=0'), /"wireFormat.cacheSize": 0 is out of range/);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.sizePrefixDisabled=true'), /only false is supported/);
+  assert.match(fails('tcp://0.0.0.0:1?wireFormat.maxInactivityDuration=soon'), /wireFormat.maxInactivityDuration/);
 });

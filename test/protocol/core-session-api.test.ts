@@ -142,6 +142,24 @@ describe('core: session API for OpenWire', () => {
     dlq.close();
   });
 
+  it('core: unsubscribe returns prefetched-but-unseen deliveries unmarked, seen ones redelivered', async () => {
+    const q = `unseen-${++n}`;
+    await fill(q, 3);
+    const s = open();
+    const sink = new Collect();
+    s.subscribe({ id: 'c', destination: { kind: 'queue', name: q }, ackMode: 'client-individual' }, sink);
+    await tick();
+    assert.equal(sink.got.length, 3);
+    // The application saw m1 only; m2 and m3 sat in the client's prefetch buffer.
+    assert.equal(s.unsubscribe('c', [sink.got[1]!.ackId, sink.got[2]!.ackId]), undefined);
+    const again = new Collect();
+    s.subscribe({ id: 'd', destination: { kind: 'queue', name: q }, ackMode: 'client-individual' }, again);
+    await tick();
+    assert.deepEqual(again.bodies(), ['m1', 'm2', 'm3']);
+    assert.deepEqual(again.got.map((d) => d.redeliveryCount), [1, 0, 0]);
+    s.close();
+  });
+
   it('core: client-named temporary queues: owner only consumes, others send, delete refused while in use', async () => {
     const owner = open();
     const other = open();

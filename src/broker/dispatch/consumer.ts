@@ -160,8 +160,11 @@ export class Consumer {
     }
   }
 
-  /** Not acknowledged (NACK or consumer gone): back to their queues, marked redelivered. */
-  redeliver(list: readonly InFlight[]): void {
+  /**
+   * Not acknowledged (NACK or consumer gone): back to their queues, marked redelivered, except
+   * those in `notSeen` (prefetched but never handed to the application: they go back as new).
+   */
+  redeliver(list: readonly InFlight[], notSeen?: ReadonlySet<string>): void {
     this.shrinkExtension(list.length);
     const byQueue = new Map<DispatchQueue, QueueEntry[]>();
     for (const f of list) {
@@ -169,7 +172,7 @@ export class Consumer {
       this.owner.unregisterAck(f.ackId);
       if (!f.entry.txAcked) this.outstanding--;
       f.entry.txAcked = false;
-      f.entry.redeliveries++;
+      if (!notSeen?.has(f.ackId)) f.entry.redeliveries++;
       let q = byQueue.get(f.queue);
       if (!q) byQueue.set(f.queue, (q = []));
       q.push(f.entry);
@@ -198,12 +201,12 @@ export class Consumer {
     for (const q of this.queues) q.dispatch();
   }
 
-  /** Detaches from its queues and returns unacked deliveries to them. */
-  close(): void {
+  /** Detaches from its queues and returns unacked deliveries to them (see redeliver for `notSeen`). */
+  close(notSeen?: ReadonlySet<string>): void {
     if (this.closed) return;
     this.closed = true;
     for (const q of this.queues) q.removeConsumer(this);
-    this.redeliver([...this.inflight.values()]);
+    this.redeliver([...this.inflight.values()], notSeen);
     this.queues.length = 0;
   }
 }
