@@ -5,12 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { FerryError, ErrorCodes } from '../../src/errors.js';
 import type { Message, TypedValue } from '../../src/broker/message.js';
 import { messageFromSend } from '../../src/protocols/stomp/convert.js';
 import type { Message as WireMessage, MessageId, MessageType } from '../../src/protocols/openwire/codec/types.js';
 import { decodePrimitiveMap, encodePrimitiveMap, type PrimitiveValue } from '../../src/protocols/openwire/codec/typed-values.js';
+import { OpenWireDecoder, negotiate, type Command } from '../../src/protocols/openwire/codec/index.js';
 import { encodeTextBody } from '../../src/protocols/openwire/codec/message-body.js';
 import {
   OpenWireParts,
@@ -237,4 +241,43 @@ test('openwire convert: message ids parse as ActiveMQ does or get a stable synth
     }),
     { numRuns: 500 },
   );
+});
+
+// Compiled to dist/test/unit: the fixtures stay in the source tree.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'openwire');
+
+/** Every command of one direction of a captured Java client <-> ActiveMQ conversation. */
+function captured(name: string, direction: 'c2s' | 's2c', other: 'c2s' | 's2c'): Command[] {
+  const first = (d: OpenWireDecoder, b: Buffer): Command => (d.push(b) as Command[])[0] as Command;
+  const decoder = new OpenWireDecoder({ maxFrameSize: 1 << 26 });
+  const mine = first(decoder, readFileSync(join(FIXTURES, `${name}.${direction}.bin`)));
+  const theirs = first(new OpenWireDecoder(), readFileSync(join(FIXTURES, `${name}.${other}.bin`)));
+  assert.ok(mine.type === 1 && theirs.type === 1);
+  assert.equal(decoder.setFormat(negotiate(mine, theirs)), undefined);
+  return decoder.push(Buffer.alloc(0)) as Command[];
+}
+
+test('openwire convert: messages a Java client sent (captured) convert to the core and back byte for byte', () => {
+  const sent = captured('codec-session-v12-loose-nocache', 'c2s', 's2c').filter((c): c is WireMessage => c.type >= 23 && c.type <= 28);
+  assert.ok(sent.length > 60);
+  for (const w of sent) {
+    const m = core(w);
+    const back = fromCoreMessage(m, { redeliveryCount: w.redeliveryCounter });
+    for (const k of ['type', 'messageId', 'producerId', 'destination', 'replyTo', 'correlationId', 'jmsType', 'groupID', 'groupSequence', 'persistent', 'priority', 'expiration', 'timestamp', 'content', 'marshalledProperties'] as const) {
+      assert.deepEqual(back[k], w[k], `${m.messageId}: ${k}`);
+    }
+  }
+  // CodecCapture.java's first message: createTextMessage("hello ☃ world") with properties, type, correlation and group.
+  const hello = core(sent.find((w) => w.type === 28) as WireMessage);
+  assert.deepEqual(hello.body, Buffer.from('hello ☃ world'));
+  assert.deepEqual([hello.type, hello.correlationId, hello.groupId, hello.persistent], ['order', 'corr-1', 'g1', true]);
+  assert.deepEqual(hello.properties, new Map<string, TypedValue>([['color', { type: 'string', value: 'blue' }], ['n', { type: 'int', value: 42 }]]));
+  assert.deepEqual(core(sent.find((w) => w.type === 24) as WireMessage).body, Buffer.from([1, 2, 3, 0, 0xff]));
+  const map = core(sent.find((w) => w.type === 25) as WireMessage);
+  assert.equal(map.priority, 7);
+  assert.deepEqual(decodePrimitiveMap(map.body), new Map<string, PrimitiveValue>([['k', { type: 'string', value: 'v' }], ['l', { type: 'long', value: 1n << 40n }]]));
+  // What the broker dispatched back converts as well.
+  const dispatched = captured('codec-session-v12-loose-nocache', 's2c', 'c2s').flatMap((c) => (c.type === 21 && c.message !== null ? [c.message] : []));
+  assert.ok(dispatched.length > 0);
+  for (const w of dispatched) assert.ok(!(toCoreMessage(w, { connectionId: 'c' }) instanceof FerryError));
 });

@@ -22,7 +22,8 @@ import { ErrorCodes, FerryError } from '../../errors.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type BodyType, type Destination, type DestinationKind, type Message, type TypedValue } from '../../broker/message.js';
 import { ORIGINAL_DESTINATION } from '../../broker/policies/dead-letter.js';
 import { DataType, type ActiveMQDestination, type DestinationType, type Message as WireMessage, type MessageId, type MessageType, type ProducerId } from './codec/types.js';
-import { BodyCodecError, decodePrimitiveMap, encodeModifiedUtf8, encodePrimitiveMap, type PrimitiveValue } from './codec/typed-values.js';
+import { BodyCodecError, decodePrimitiveMap, encodePrimitiveMap, type PrimitiveValue } from './codec/typed-values.js';
+import { modifiedUtf8Length } from './codec/strings.js';
 import { DEFAULT_MAX_INFLATED, inflateContent, textContentToUtf8, utf8ToTextContent } from './codec/message-body.js';
 
 /** Where ActiveMQ's STOMP translator leaves a STOMP content-type: an ordinary string property. */
@@ -279,7 +280,7 @@ export class OpenWireParts {
 
 /** A key Java's writeUTF can write: at most 65535 octets of modified UTF-8 (3 per UTF-16 unit at most). */
 function writableKey(k: string): boolean {
-  return k.length <= 0xffff / 3 || encodeModifiedUtf8(k).length <= 0xffff;
+  return k.length <= 0xffff / 3 || modifiedUtf8Length(k) <= 0xffff;
 }
 
 /** marshalledProperties for a core message: its properties minus field names, plus content-type. */

@@ -33,9 +33,26 @@ function hex(b: Uint8Array | null): string {
   return b === null ? '!' : Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 
+/**
+ * Keys already computed, per structure object: the same id or destination object is encoded again
+ * and again (every message of a producer), and a remembered key string keeps its hash, so the
+ * lookup costs one identity probe instead of building and hashing a string per field per frame.
+ * This is why structures handed to the encoder must not be mutated afterwards.
+ */
+const keys = new WeakMap<object, unknown>();
+
 /** A key equal for two structures exactly when Java's equals() says so (identity for classes that do not override it). */
 export function cacheKey(o: DataStructure | null): unknown {
   if (o === null) return NULL_KEY;
+  let key = keys.get(o);
+  if (key === undefined) {
+    key = computeKey(o);
+    keys.set(o, key);
+  }
+  return key;
+}
+
+function computeKey(o: DataStructure): unknown {
   switch (o.type) {
     case 100: case 101: case 102: case 103: return `${o.type}|${o.physicalName}`;
     case 120: case 124: return `${o.type}|${str(o.value)}`;

@@ -9,7 +9,8 @@
  * Contract: encode() throws OpenWireEncodeError for a command it cannot express (a string too long
  * for its field, a type the version lacks). The encode cache may already have recorded entries
  * the peer never saw, so after such an error the connection must be closed, not used further.
- * Commands are not modified; the returned Buffer is the caller's.
+ * Commands are not modified; the returned Buffer is the caller's. A structure once encoded must not
+ * be mutated afterwards (its cache key is remembered per object, cache.ts): build a new one instead.
  */
 import { EncodeCache } from './cache.js';
 import { OpenWireEncodeError } from './errors.js';

@@ -19,6 +19,7 @@
  * order is kept, and a string is written short or BIG exactly when Java's marshalString would.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import { modifiedUtf8Length, writeModifiedUtf8 } from './strings.js';
 
 export type BodyCodecErrorKind = 'truncated' | 'malformed' | 'too-deep' | 'too-large';
 
@@ -75,32 +76,17 @@ const REPLACEMENT = 0xfffd;
 /** Java's modified UTF-8 of `s` (DataOutputStream.writeUTF without the length). */
 export function encodeModifiedUtf8(s: string): Buffer {
   if (!NEEDS_JAVA_FORM.test(s)) return Buffer.from(s, 'utf8');
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    n += c > 0 && c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-  }
+  const n = modifiedUtf8Length(s);
   const out = Buffer.allocUnsafe(n);
-  let o = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0 && c < 0x80) out[o++] = c;
-    else if (c < 0x800) {
-      out[o++] = 0xc0 | (c >> 6);
-      out[o++] = 0x80 | (c & 0x3f);
-    } else {
-      out[o++] = 0xe0 | (c >> 12);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-      out[o++] = 0x80 | (c & 0x3f);
-    }
-  }
+  writeModifiedUtf8(out, 0, s, n);
   return out;
 }
 
 const isContinuation = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
 
 /**
- * Decodes modified UTF-8. Never fails: a malformed octet becomes U+FFFD, as the UTF-8 decoder
+ * Decodes modified UTF-8. Unlike strings.ts's readModifiedUtf8 (command strings, strict as
+ * DataInput.readUTF), application text never fails: a malformed octet becomes U+FFFD, as the UTF-8 decoder
  * behind ActiveMQ's UTF8Buffer does. Overlong forms are accepted (Java's readUTF accepts them)
  * and so is 4-octet UTF-8 from non-Java clients.
  */
