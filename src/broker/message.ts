@@ -78,13 +78,33 @@ export interface Message {
   wireCache?: unknown;
 }
 
+/** What an advisory message reports (ActiveMQ.Advisory.*). */
+export type AdvisoryInfo = DestinationAdvisory | ClientAdvisory;
+
 /** A temporary destination appeared or went away (ActiveMQ.Advisory.TempQueue / TempTopic). */
-export interface AdvisoryInfo {
+export interface DestinationAdvisory {
   readonly kind: 'destination';
   readonly operation: 'add' | 'remove';
   readonly destination: Destination;
   /** The connection that owns it. */
   readonly connectionId: string;
+}
+
+/**
+ * A connection, consumer or producer came or went (ActiveMQ.Advisory.Connection,
+ * .Consumer.Queue.<name>, .Producer.Topic.<name>, ...). Ids are in their protocol's text form.
+ */
+export interface ClientAdvisory {
+  readonly kind: 'connection' | 'consumer' | 'producer';
+  readonly operation: 'add' | 'remove';
+  readonly connectionId: string;
+  /** Consumer or producer id (`<connection>:<session>:<n>` for OpenWire). */
+  readonly id?: string | undefined;
+  readonly destination?: Destination | undefined;
+  readonly clientId?: string | undefined;
+  readonly selector?: string | undefined;
+  readonly durableName?: string | undefined;
+  readonly prefetch?: number | undefined;
 }
 
 export function destinationKey(d: Destination): string {

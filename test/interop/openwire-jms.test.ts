@@ -211,6 +211,29 @@ describe('openwire: the ActiveMQ Java client against FerryMQ', () => {
     await shell.call({ cmd: 'closeConnection', connection: 'server' });
   });
 
+  test('openwire: connection, consumer and producer advisories are published as ActiveMQ names them', async () => {
+    const name = unique('watched');
+    const consumers = await consumer(`topic://ActiveMQ.Advisory.Consumer.Queue.${name}`);
+    const producers = await consumer(`topic://ActiveMQ.Advisory.Producer.Queue.${name}`);
+    const connections = await consumer('topic://ActiveMQ.Advisory.Connection');
+    await shell.call({ cmd: 'receive', consumer: connections, timeout: QUIET_MS, count: 100, quiet: true }); // earlier tests' connections
+    await shell.call({ cmd: 'connect', id: 'watched', url, start: true, clientId: 'watched-client' });
+    await shell.call({ cmd: 'session', id: 'ws', connection: 'watched' });
+    const c = await consumer(`queue://${name}`, 'ws');
+    await producer(`queue://${name}`, 'ws');
+    const [added] = await receive(consumers);
+    assert.equal(added?.jmsType, 'Advisory');
+    assert.equal(added?.destination, `topic://ActiveMQ.Advisory.Consumer.Queue.${name}`);
+    assert.equal((await receive(producers)).length, 1);
+    await shell.call({ cmd: 'closeConsumer', consumer: c });
+    assert.equal((await receive(consumers)).length, 1, 'a consumer going away is advised too');
+    await shell.call({ cmd: 'closeConnection', connection: 'watched' });
+    // Connection added, then removed (with its producer).
+    const conn = await receive(connections, 2);
+    assert.equal(conn.length, 2);
+    assert.equal((await receive(producers)).length, 1);
+  });
+
   test('openwire: a queue browser sees the messages without consuming them', async () => {
     const q = `queue://${unique('browse')}`;
     const p = await producer(q);

@@ -24,7 +24,7 @@ import { toCoreDestination, toCoreMessage } from './convert.js';
 import { toWireThrowable } from './exceptions.js';
 import { producerKey, sessionKey, transactionKey } from './ids.js';
 import { OpenWireTransactions } from './transactions.js';
-import { publishTempAdvisory } from './advisories.js';
+import { publishAdvisory, publishTempAdvisory } from './advisories.js';
 
 /** Java's Message.getSize(): what the client counts against producerWindowSize per message. */
 const MESSAGE_SIZE_OVERHEAD = 1024;
@@ -168,11 +168,24 @@ export class OpenWireCommands {
     this.conn.connectedNow();
     this.conn.log.debug({ clientId: c.clientId, user: c.userName }, 'connected');
     this.ok(c);
+    publishAdvisory(this, { kind: 'connection', operation: 'add', connectionId: this.connectionId(), clientId: c.clientId ?? undefined });
   }
 
   private onProducerInfo(c: ProducerInfo): void {
     if (c.producerId) this.producers.set(producerKey(c.producerId), { info: c, session: `${c.producerId.connectionId ?? ''}:${c.producerId.sessionId}` });
     this.ok(c);
+    this.producerAdvisory(c, 'add');
+  }
+
+  private producerAdvisory(p: ProducerInfo, operation: 'add' | 'remove'): void {
+    const d = p.destination ? toCoreDestination(p.destination) : undefined;
+    if (!p.producerId || !d || d instanceof FerryError) return; // anonymous producers have no topic
+    publishAdvisory(this, { kind: 'producer', operation, connectionId: this.connectionId(), id: producerKey(p.producerId), destination: d });
+  }
+
+  /** This connection's id as the client named it (ActiveMQ's `ID:host-port-time-n:k`). */
+  connectionId(): string {
+    return this.connectionInfo?.connectionId?.value ?? this.session?.connectionId ?? '';
   }
 
   private onMessage(m: WireMessage): void {
@@ -229,15 +242,23 @@ export class OpenWireCommands {
     switch (id.type) {
       case 122: // ConsumerId
         return this.reply(c, this.consumers.remove(id, c.lastDeliveredSequenceId));
-      case 123: // ProducerId
+      case 123: {
+        // ProducerId
+        const p = this.producers.get(producerKey(id));
         this.producers.delete(producerKey(id));
+        if (p) this.producerAdvisory(p.info, 'remove');
         return this.ok(c);
+      }
       case 121: {
         // SessionId: its consumers and producers go with it.
         const key = sessionKey(id);
         this.sessions.delete(key);
         this.consumers.removeSession(id, c.lastDeliveredSequenceId);
-        for (const [k, p] of this.producers) if (p.session === key) this.producers.delete(k);
+        for (const [k, p] of this.producers) {
+          if (p.session !== key) continue;
+          this.producers.delete(k);
+          this.producerAdvisory(p.info, 'remove');
+        }
         return this.ok(c);
       }
       case 120: // ConnectionId: the client then sends ShutdownInfo
@@ -268,6 +289,9 @@ export class OpenWireCommands {
     }
     this.temps.clear();
     this.consumers.closeAll();
+    for (const p of this.producers.values()) this.producerAdvisory(p.info, 'remove');
+    this.producers.clear();
+    publishAdvisory(this, { kind: 'connection', operation: 'remove', connectionId: this.connectionId() });
     this.session = undefined;
     s.close();
   }

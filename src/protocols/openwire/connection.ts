@@ -159,8 +159,18 @@ export class OpenWireConnection {
 
   /** Writes one command; false once the outbound buffer is above the high-water mark. */
   send(command: Command): boolean {
-    if (this.format === undefined || this.stream.destroyed) return false;
-    return this.writeRaw(this.encoder.encode(command));
+    if (this.format === undefined || this.stream.destroyed || this.closing) return false;
+    let bytes: Buffer;
+    try {
+      bytes = this.encoder.encode(command);
+    } catch (err) {
+      // A value this format cannot carry (a string too long for tight encoding): the encode cache
+      // may now be out of step with the client, so this connection cannot go on; others can.
+      this.log.warn({ err, type: command.type }, 'could not encode a command for this client; closing the connection');
+      this.destroy();
+      return false;
+    }
+    return this.writeRaw(bytes);
   }
 
   private writeRaw(bytes: Buffer): boolean {

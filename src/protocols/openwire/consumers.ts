@@ -16,7 +16,7 @@ import type { OpenWireCommands } from './commands.js';
 import { fromCoreMessage, toCoreDestination } from './convert.js';
 import { describeThrowable } from './exceptions.js';
 import { consumerKey, messageKey } from './ids.js';
-import { isTempAdvisoryTopic, replayTempAdvisories, withAdvisory } from './advisories.js';
+import { isTempAdvisoryTopic, publishAdvisory, replayTempAdvisories, withAdvisory } from './advisories.js';
 
 /** MessageAck.ackType values (ActiveMQ's MessageAck constants). */
 export const AckType = { DELIVERED: 0, POISON: 1, STANDARD: 2, REDELIVERED: 3, INDIVIDUAL: 4, UNMATCHED: 5, EXPIRED: 6 } as const;
@@ -86,6 +86,17 @@ export class OpenWireConsumers {
       return this.cmds.reply(info, err);
     }
     if (topic && isTempAdvisoryTopic(dest.name)) replayTempAdvisories(this.cmds, c.wireId, info.destination!);
+    this.advise(c, 'add');
+  }
+
+  private advise(c: OwConsumer, operation: 'add' | 'remove'): void {
+    const d = c.info.destination ? toCoreDestination(c.info.destination) : undefined;
+    if (!d || d instanceof FerryError || c.info.browser) return;
+    const i = c.info;
+    publishAdvisory(this.cmds, {
+      kind: 'consumer', operation, connectionId: this.cmds.connectionId(), id: c.key, destination: d,
+      clientId: this.cmds.connectionInfo?.clientId ?? undefined, selector: i.selector ?? undefined, durableName: i.subscriptionName ?? undefined, prefetch: i.prefetchSize,
+    });
   }
 
   private sinkFor(c: OwConsumer): DeliverySink {
@@ -233,6 +244,7 @@ export class OpenWireConsumers {
     const c = this.byKey.get(consumerKey(id));
     if (!c) return undefined;
     this.forget(c);
+    this.advise(c, 'remove');
     const notSeen: string[] = [];
     if (lastDeliveredSequenceId !== LAST_DELIVERED_UNKNOWN) {
       for (const d of c.delivered.values()) if (d.seq > lastDeliveredSequenceId) notSeen.push(d.ackId);
@@ -253,7 +265,10 @@ export class OpenWireConsumers {
 
   /** Connection closing: the core session's close ends the subscriptions themselves. */
   closeAll(): void {
-    for (const c of this.byKey.values()) for (const t of c.pullTimers) clearTimeout(t);
+    for (const c of this.byKey.values()) {
+      for (const t of c.pullTimers) clearTimeout(t);
+      this.advise(c, 'remove');
+    }
     this.byKey.clear();
   }
 }
