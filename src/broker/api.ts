@@ -141,9 +141,24 @@ export interface BrokerSession {
   /** Re-enable pushes to a sink that returned false from deliver(). */
   resume(subscriptionId: string): void;
   begin(tx: string): FerryError | undefined;
-  /** Applies the transaction's sends and acks atomically; `done` after the durable write. */
+  /**
+   * XA prepare: the transaction's sends and acks are written durably but not applied; from then
+   * on the transaction belongs to the broker (it outlives this session and a restart) until a
+   * commit or rollback by name from any session. `done` once it is on disk.
+   */
+  prepare(tx: string, done: Done): void;
+  /** Names of every prepared transaction, broker-wide (XA recover). */
+  preparedTransactions(): string[];
+  /**
+   * Applies the transaction's sends and acks atomically; `done` after the durable write. Also
+   * commits a prepared transaction by name.
+   */
   commit(tx: string, done: Done): void;
-  rollback(tx: string): FerryError | undefined;
+  /**
+   * Drops the transaction (its acks never happened). For a prepared transaction the removal is
+   * written first and `done` (optional) says when; otherwise `done` is called at once.
+   */
+  rollback(tx: string, done?: Done): FerryError | undefined;
   /**
    * Closes the session: rolls back open transactions, ends subscriptions (their unacked messages
    * are redelivered to others), deletes this connection's temporary destinations.

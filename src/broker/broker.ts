@@ -21,6 +21,7 @@ import { deadLetter } from './policies/dead-letter.js';
 import { SCHEDULER_CONTAINER, ScheduledJobs, type ScheduledJobInfo, type ScheduledJobsHooks } from './scheduler/scheduled-jobs.js';
 import { ProducerAudit } from './audit/producer-audit.js';
 import { StoreWriter } from './store-writer.js';
+import { decodePrepared, PREPARED_CONTAINER, PreparedTransactions } from './tx/prepared.js';
 import type { DestinationPolicy } from '../config/types.js';
 
 export interface BrokerOptions {
@@ -99,6 +100,8 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
   readonly clientIds = new Map<string, Session>();
   /** Owner session of each temporary destination (by destination key). */
   readonly tempOwners = new Map<string, Session>();
+  /** XA transactions prepared and not yet committed or rolled back (they outlive sessions). */
+  readonly prepared = new PreparedTransactions(this);
   private seq = 1;
   private connSeq = 0;
   private readonly instanceId: string;
@@ -155,10 +158,15 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
     // read at once (their schedule is in the message).
     const msgs = state.messages;
     const jobs: RecoveredMessage[] = [];
+    const prepared: RecoveredMessage[] = [];
     for (const rec of msgs) {
       for (const container of rec.containers) {
         if (container === SCHEDULER_CONTAINER) {
           jobs.push(rec);
+          continue;
+        }
+        if (container === PREPARED_CONTAINER) {
+          prepared.push(rec);
           continue;
         }
         const queue = container.startsWith('queue://') ? this.ensureQueue(container.slice(8), false) : this.durables.get(container);
@@ -174,6 +182,12 @@ export class Broker implements BrokerCore, QueueHooks, ScheduledJobsHooks {
       const slice = jobs.slice(i, i + RECOVERY_READ_BATCH);
       const datas = await this.store.read(slice.map((r) => r.id));
       for (let k = 0; k < slice.length; k++) this.scheduled.recover(new QueueEntry(slice[k]!.id, decodeMessage(datas[k]!), true));
+    }
+    if (prepared.length > 0) {
+      const datas = await this.store.read(prepared.map((r) => r.id));
+      const find = (c: string): DispatchQueue | undefined => (c.startsWith('queue://') ? this.queues.get(c) : this.durables.get(c));
+      prepared.forEach((rec, k) => this.prepared.recover(rec.id, decodePrepared(datas[k]!), find));
+      this.log.info({ transactions: prepared.length }, 'prepared XA transactions recovered; they wait for commit or rollback');
     }
     this.log.info({ messages: msgs.length, subscriptions: state.subscriptions.length, ms: Date.now() - t0 }, 'store recovered');
     this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);

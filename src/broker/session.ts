@@ -12,6 +12,7 @@ import { expandComposite, NamePattern, validateName } from './destinations/names
 import { TopicSubscription } from './destinations/topic.js';
 import { parseSelector, type Selector } from './selectors/index.js';
 import { BrowseCursor } from './dispatch/browse-cursor.js';
+import type { HeldAck } from './tx/prepared.js';
 
 type AckKind = 'ack' | 'nack' | { readonly poison: string };
 
@@ -346,13 +347,40 @@ export class Session implements BrokerSession, ConsumerOwner {
   }
 
   begin(tx: string): FerryError | undefined {
-    if (this.txs.has(tx)) return new FerryError(ErrorCodes.DUPLICATE_TRANSACTION, `transaction ${tx} already open`);
+    if (this.txs.has(tx) || this.broker.prepared.has(tx)) return new FerryError(ErrorCodes.DUPLICATE_TRANSACTION, `transaction ${tx} already open`);
     this.txs.set(tx, { sends: [], acks: [] });
     return undefined;
   }
 
+  prepare(tx: string, done: Done): void {
+    const t = this.txs.get(tx);
+    if (!t) return done(new FerryError(ErrorCodes.UNKNOWN_TRANSACTION, `no transaction ${tx}`));
+    for (const m of t.sends) {
+      const targets = this.broker.route(m);
+      if (targets instanceof FerryError) return done(targets);
+    }
+    this.txs.delete(tx);
+    const held: HeldAck[] = [];
+    for (const a of t.acks) {
+      // Only acks wait for the outcome; a nack or poison ack inside the transaction applies now.
+      if (a.kind !== 'ack') {
+        this.settle(a.consumer, a.list, a.kind);
+        a.consumer.kick();
+        continue;
+      }
+      for (const f of a.consumer.detach(a.list)) held.push({ queue: f.queue, entry: f.entry });
+      a.consumer.kick();
+    }
+    this.broker.prepared.prepare(tx, t.sends, held, done);
+  }
+
+  preparedTransactions(): string[] {
+    return this.broker.prepared.names();
+  }
+
   commit(tx: string, done: Done): void {
     const t = this.txs.get(tx);
+    if (!t && this.broker.prepared.has(tx)) return this.broker.prepared.commit(tx, done);
     if (!t) return done(new FerryError(ErrorCodes.UNKNOWN_TRANSACTION, `no transaction ${tx}`));
     this.txs.delete(tx);
     const sends: RoutedSend[] = [];
@@ -388,12 +416,17 @@ export class Session implements BrokerSession, ConsumerOwner {
     for (const a of t.acks) a.consumer.releaseTx(a.list);
   }
 
-  rollback(tx: string): FerryError | undefined {
+  rollback(tx: string, done?: Done): FerryError | undefined {
     const t = this.txs.get(tx);
+    if (!t && this.broker.prepared.has(tx)) {
+      this.broker.prepared.rollback(tx, done ?? (() => undefined));
+      return undefined;
+    }
     if (!t) return new FerryError(ErrorCodes.UNKNOWN_TRANSACTION, `no transaction ${tx}`);
     this.txs.delete(tx);
     // STOMP ABORT: acks inside the transaction never happened; the messages stay with the client.
     this.releaseTxAcks(t);
+    done?.();
     return undefined;
   }
 

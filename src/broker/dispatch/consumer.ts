@@ -196,6 +196,20 @@ export class Consumer {
     }
   }
 
+  /** XA prepare: these deliveries leave the consumer; the prepared transaction holds them now. */
+  detach(list: readonly InFlight[]): InFlight[] {
+    const out: InFlight[] = [];
+    for (const f of list) {
+      if (!this.inflight.delete(f.ackId)) continue;
+      this.owner.unregisterAck(f.ackId);
+      if (!f.entry.txAcked) this.outstanding--;
+      f.entry.txAcked = false;
+      out.push(f);
+    }
+    this.shrinkExtension(out.length);
+    return out;
+  }
+
   /** Credit came back: let every attached queue push again. */
   kick(): void {
     for (const q of this.queues) q.dispatch();

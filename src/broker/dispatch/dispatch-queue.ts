@@ -9,7 +9,7 @@
  * store) and keeps only its metadata. Dispatch pages messages back in, in order, in batches, as
  * consumers have room for them: the oldest stay in memory, the newest wait on disk.
  */
-import { DONE, PENDING, type QueueEntry } from './entry.js';
+import { DONE, IN_FLIGHT, PENDING, type QueueEntry } from './entry.js';
 import { PendingList } from './pending-list.js';
 import type { Consumer } from './consumer.js';
 import type { Destination, Message } from '../message.js';
@@ -171,6 +171,23 @@ export class DispatchQueue {
    * raised. Past the policy's maxRedeliveries they are dead-lettered; otherwise they return to
    * their original place, at once or after the policy's back-off delay.
    */
+  /**
+   * Recovery of an XA prepared transaction: the pending entry `seq` it acknowledged leaves
+   * dispatch (held, in flight to nobody) until the transaction commits or rolls back.
+   */
+  holdForTransaction(seq: number): QueueEntry | undefined {
+    let found: QueueEntry | undefined;
+    this.pending.scan((e) => {
+      if (e.seq !== seq) return true;
+      found = e;
+      return false;
+    });
+    if (!found) return undefined;
+    this.pending.remove(found);
+    found.state = IN_FLIGHT;
+    return found;
+  }
+
   /** A consumer gave up on this entry (OpenWire poison ack): straight to the dead-letter queue. */
   poisoned(e: QueueEntry, cause: string): void {
     e.state = DONE;
