@@ -278,6 +278,53 @@ describe('openwire: the ActiveMQ Java client against FerryMQ', () => {
     await nothingMore(rest);
   });
 
+  test('openwire: consumer.exclusive, consumer.priority, message groups, dups-ok acks and noLocal', async () => {
+    const name = unique('opts');
+    const p = await producer(`queue://${name}.ex`);
+    // Exclusive: the first exclusive consumer gets everything while it lives.
+    const ex = await consumer(`queue://${name}.ex?consumer.exclusive=true`);
+    const other = await consumer(`queue://${name}.ex`);
+    await sendTexts(p, ['e1', 'e2', 'e3']);
+    assert.deepEqual((await receive(ex, 3)).map((m) => m.body), ['e1', 'e2', 'e3']);
+    await nothingMore(other);
+    // Priority: the higher-priority consumer is served first.
+    const pp = await producer(`queue://${name}.prio`);
+    const low = await consumer(`queue://${name}.prio?consumer.priority=1`);
+    const high = await consumer(`queue://${name}.prio?consumer.priority=9`);
+    await sendTexts(pp, ['p1', 'p2']);
+    assert.deepEqual((await receive(high, 2)).map((m) => m.body), ['p1', 'p2']);
+    await nothingMore(low);
+    // Groups: every message of a group goes to one consumer.
+    const gp = await producer(`queue://${name}.groups`);
+    const g1 = await consumer(`queue://${name}.groups`);
+    const g2 = await consumer(`queue://${name}.groups`);
+    for (let i = 0; i < 6; i++) await shell.call({ cmd: 'send', producer: gp, message: { type: 'text', body: `${i % 2 === 0 ? 'A' : 'B'}${i}`, groupId: i % 2 === 0 ? 'A' : 'B' } });
+    const a = (await shell.call({ cmd: 'receive', consumer: g1, timeout: 1000, count: 6 })).messages ?? [];
+    const b = (await shell.call({ cmd: 'receive', consumer: g2, timeout: 1000, count: 6 })).messages ?? [];
+    assert.equal(a.length + b.length, 6);
+    for (const list of [a, b]) assert.ok(new Set(list.map((m) => m.groupId)).size <= 1, `one group per consumer: ${list.map((m) => m.body).join(',')}`);
+    // Dups-ok: acks are lazy but they happen: nothing comes back after the session closes.
+    await shell.call({ cmd: 'session', id: 'dups', ackMode: 'dups_ok' });
+    const dp = await producer(`queue://${name}.dups`);
+    const dc = await consumer(`queue://${name}.dups`, 'dups');
+    await sendTexts(dp, ['x1', 'x2', 'x3']);
+    assert.equal((await receive(dc, 3)).length, 3);
+    await shell.call({ cmd: 'closeSession', session: 'dups' });
+    await nothingMore(await consumer(`queue://${name}.dups`));
+    // noLocal: a topic subscriber does not get its own connection's messages.
+    const t = `topic://${name}.local`;
+    const mine = await consumer(t, 'auto', { noLocal: true });
+    await shell.call({ cmd: 'connect', id: 'remote', url, start: true });
+    await shell.call({ cmd: 'session', id: 'rs', connection: 'remote' });
+    await shell.call({ cmd: 'producer', id: 'rp', session: 'rs', dest: t });
+    const tp = await producer(t);
+    await sendTexts(tp, ['own']);
+    await shell.call({ cmd: 'send', producer: 'rp', message: { type: 'text', body: 'remote' } });
+    assert.deepEqual((await receive(mine)).map((m) => m.body), ['remote']);
+    await nothingMore(mine);
+    await shell.call({ cmd: 'closeConnection', connection: 'remote' });
+  });
+
   test('openwire: a message the client gives up on (RedeliveryPolicy) goes to ActiveMQ.DLQ with its cause', async () => {
     const name = unique('poison');
     await shell.call({ cmd: 'connect', id: 'poisoner', url, start: true, options: { maximumRedeliveries: 1, initialRedeliveryDelay: 0 } });
