@@ -123,8 +123,14 @@ export class RawOpenWire {
   /** Our WireFormatInfo (always loose, as the first frame is); the format is set once both sides' are known. */
   sendWireFormat(opts: RawOpenWireOptions = {}): void {
     this.answerKeepAlive = opts.answerKeepAlive ?? false;
-    this.ours = createWireFormatInfo({ providerName: 'raw-test', ...opts });
-    this.socket.write(this.encoder.encodeWireFormatInfo(this.ours));
+    const ours = createWireFormatInfo({ providerName: 'raw-test', ...opts });
+    this.socket.write(this.encoder.encodeWireFormatInfo(ours));
+    this.adoptWireFormat(ours);
+  }
+
+  /** Takes `ours` as the WireFormatInfo this client sent (when a test wrote its bytes by hand). */
+  adoptWireFormat(ours: WireFormatInfo): void {
+    this.ours = ours;
     this.negotiateIfReady();
   }
 
