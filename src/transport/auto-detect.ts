@@ -25,14 +25,24 @@ const STOMP_COMMANDS = [Buffer.from('CONNECT'), Buffer.from('STOMP')];
  */
 const MAX_DETECT_BYTES = 256;
 
-/** What `bytes` (the start of a connection) is: a protocol, 'more' (undecided yet) or 'unknown'. */
-export function detectProtocol(bytes: Buffer): DetectedProtocol | 'more' | 'unknown' {
+/**
+ * What `bytes` (the start of a connection) is: a protocol, 'more' (undecided yet) or 'unknown'.
+ * Only the first MAX_DETECT_BYTES count, and undecided there is 'unknown': the verdict depends on
+ * the bytes alone, not on how TCP cut them (EOLs then CONNECT in one chunk or in two).
+ */
+export function detectProtocol(input: Buffer): DetectedProtocol | 'more' | 'unknown' {
+  const bytes = input.length > MAX_DETECT_BYTES ? input.subarray(0, MAX_DETECT_BYTES) : input;
+  const found = detectPrefix(bytes);
+  return found === 'more' && bytes.length >= MAX_DETECT_BYTES ? 'unknown' : found;
+}
+
+function detectPrefix(bytes: Buffer): DetectedProtocol | 'more' | 'unknown' {
   if (bytes.length === 0) return 'more';
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
   if (i > 0 || bytes[0] === 0x43 /* C */ || bytes[0] === 0x53 /* S */) {
     const rest = bytes.subarray(i);
-    if (rest.length === 0) return i >= MAX_DETECT_BYTES ? 'unknown' : 'more';
+    if (rest.length === 0) return 'more';
     for (const cmd of STOMP_COMMANDS) {
       const n = Math.min(cmd.length, rest.length);
       if (rest.subarray(0, n).equals(cmd.subarray(0, n))) return n === cmd.length ? 'stomp' : 'more';
@@ -75,10 +85,13 @@ export class ProtocolDetector implements StreamAcceptor {
         stream.destroy();
         return;
       }
-      // Back in front of the stream, paused: the head's own 'data' listener reads them first.
+      // Back in front of the stream, paused so nothing flows with no listener; the head's own
+      // 'data' listener reads them first. After an explicit pause() adding a 'data' listener does
+      // not restart the flow (readableFlowing stays false): resume once the head is listening.
       stream.pause();
       stream.unshift(seen);
       this.heads[found].accept(stream, meta);
+      stream.resume();
     };
     const timer = setTimeout(() => {
       finish();
