@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { OpenWireDecoder, type ConnectionError } from '../../src/protocols/openwire/codec/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { closeAfter } from '../helpers/stomp-client.js';
-import { RawOpenWire, textOf, type RawOpenWireOptions } from '../helpers/openwire-raw.js';
+import { command, RawOpenWire, textOf, type RawOpenWireOptions } from '../helpers/openwire-raw.js';
 
 const FRAME_LIMIT = 64 * 1024;
 const INACTIVITY_MS = 1000;
@@ -252,4 +252,23 @@ test('openwire: a command before ConnectionInfo gets a ConnectionError and the c
   c.send(c.consumerInfo('queue://ow.limits.early'));
   const err = await c.errorThenClose(CLOSE_WITHIN_MS);
   assert.match(messageOf(err), /before ConnectionInfo/);
+});
+
+test('openwire: a client reconnecting with its ConnectionId replaces its old connection; another ConnectionId with the same client id is refused', async (t) => {
+  const first = await connect(t, 'plain');
+  // Another connection claiming the same client id under another ConnectionId: refused, first stays.
+  const rival = closeAfter(t, await RawOpenWire.open(port('plain')));
+  rival.sendWireFormat();
+  await rival.next((x) => x.type === 2);
+  const refused = await rival.request({ ...command(3, { connectionId: { type: 120, value: `${first.connectionId}-other` }, clientId: first.connectionId }), responseRequired: true });
+  assert.equal(refused.type === 31 ? refused.exception?.className : 'Response', 'javax.jms.InvalidClientIDException');
+  assert.equal(first.closed, false);
+  // The same client reconnecting (failover over a half-open connection): the old one goes.
+  const again = closeAfter(t, await RawOpenWire.open(port('plain')));
+  again.sendWireFormat();
+  await again.next((x) => x.type === 2);
+  await again.expectOk(command(3, { connectionId: { type: 120, value: first.connectionId }, clientId: first.connectionId }));
+  await first.waitClosed(CLOSE_WITHIN_MS);
+  await again.expectOk(command(4, { sessionId: { type: 121, connectionId: first.connectionId, value: 1 } }));
+  await roundTrip(again, 'reconnected');
 });

@@ -157,6 +157,15 @@ export class OpenWireCommands {
 
   private onConnectionInfo(c: ConnectionInfo): void {
     if (this.session) return this.reply(c, new FerryError(ErrorCodes.PROTOCOL_ERROR, 'connection already open'));
+    // A client reconnecting (failover, a cut connection) reuses its ConnectionId; its old
+    // connection may not look dead yet here (half-open TCP) and would hold the client id. The
+    // same ConnectionId from the same host is the same client: the new connection replaces the old.
+    const wireId = c.connectionId?.value ?? undefined;
+    const old = wireId ? this.conn.opts.registry.find(wireId) : undefined;
+    if (old && old !== this.conn && hostOf(old.remote) === hostOf(this.conn.remote)) {
+      this.conn.log.info({ connectionId: c.connectionId?.value }, 'client reconnected: closing its previous connection');
+      old.destroy();
+    }
     const s = this.brokerCore.connect({ protocol: 'openwire', remote: this.conn.remote, clientId: c.clientId ?? undefined, login: c.userName ?? undefined });
     if (s instanceof FerryError) {
       this.reply(c, s);
@@ -165,6 +174,7 @@ export class OpenWireCommands {
     }
     this.session = s;
     this.connectionInfo = c;
+    if (wireId) this.conn.opts.registry.claim(wireId);
     this.conn.connectedNow();
     this.conn.log.debug({ clientId: c.clientId, user: c.userName }, 'connected');
     this.ok(c);
@@ -295,4 +305,10 @@ export class OpenWireCommands {
     this.session = undefined;
     s.close();
   }
+}
+
+/** The address part of `host:port` / `[v6]:port`. */
+function hostOf(remote: string): string {
+  const i = remote.lastIndexOf(':');
+  return i < 0 ? remote : remote.slice(0, i);
 }

@@ -30,6 +30,15 @@ export interface OpenWireConnectionOptions {
   readonly brokerName: string;
   /** `tcp://host:port` of the listener, for BrokerInfo. */
   readonly brokerUrl: string;
+  readonly registry: ConnectionRegistry;
+}
+
+/** The head's index of live connections by the ConnectionId their client chose. */
+export interface ConnectionRegistry {
+  /** The live connection whose client chose ConnectionId `id`. */
+  find(id: string): OpenWireConnection | undefined;
+  /** Records `id` as this connection's (once its ConnectionInfo was accepted). */
+  claim(id: string): void;
 }
 
 export class OpenWireConnection {

@@ -10,6 +10,8 @@ let connectionCounter = 0;
 
 export class OpenWireHead implements StreamAcceptor {
   private readonly connections = new Set<OpenWireConnection>();
+  /** Live connections by the ConnectionId their client chose (a reconnecting client reuses it). */
+  private readonly byClientConnectionId = new Map<string, OpenWireConnection>();
 
   constructor(
     private readonly broker: BrokerCore,
@@ -19,13 +21,25 @@ export class OpenWireHead implements StreamAcceptor {
   accept(stream: Duplex, meta: StreamMeta): void {
     const l = meta.listener;
     const log = this.log.child({ conn: ++connectionCounter, proto: 'openwire', remote: meta.remote });
-    const conn = new OpenWireConnection(
+    const conn: OpenWireConnection = new OpenWireConnection(
       stream,
       this.broker,
-      { config: l.openwire, brokerName: this.broker.brokerName, brokerUrl: `tcp://${l.host}:${l.port}` },
+      {
+        config: l.openwire,
+        brokerName: this.broker.brokerName,
+        brokerUrl: `tcp://${l.host}:${l.port}`,
+        registry: {
+          find: (id: string): OpenWireConnection | undefined => this.byClientConnectionId.get(id),
+          claim: (id: string): void => void this.byClientConnectionId.set(id, conn),
+        },
+      },
       log,
       meta.remote,
-      () => this.connections.delete(conn),
+      () => {
+        this.connections.delete(conn);
+        const id = conn.commands.connectionInfo?.connectionId?.value;
+        if (id && this.byClientConnectionId.get(id) === conn) this.byClientConnectionId.delete(id);
+      },
     );
     this.connections.add(conn);
     log.debug('accepted');
