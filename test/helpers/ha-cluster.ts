@@ -28,6 +28,8 @@ export interface NodeOptions {
   readonly logLevel?: string;
   /** Listen on this port (a restarted node keeps its place in the clients' failover URI); default a free one. */
   readonly port?: number;
+  /** Also listen for OpenWire (`tcp://127.0.0.1:PORT`) on this fixed port: Java failover clients. */
+  readonly openwirePort?: number;
 }
 
 export class ClusterNode {
@@ -70,6 +72,7 @@ export class ClusterNode {
         `  dataDirectory: ${JSON.stringify(options.dataDirectory)}`,
         'listeners:',
         `  - uri: stomp://127.0.0.1:${port}`,
+        ...(options.openwirePort === undefined ? [] : [`  - uri: tcp://127.0.0.1:${options.openwirePort}`]),
         'store:',
         ...(options.store ?? ['  type: journal', '  journal:', '    sync: true', '    segmentSize: 4mb']),
         ...(ha === undefined ? [] : ['ha:', ...Object.entries(ha).map(([k, v]) => `  ${k}: ${v}`)]),

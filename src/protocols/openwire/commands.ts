@@ -106,7 +106,9 @@ export class OpenWireCommands {
   // ---- dispatch ----
 
   handle(c: Command): void {
-    if (c.type !== 3 && this.session === undefined && c.type !== 10 && c.type !== 11) {
+    // ConnectionControl may come first: the failover transport's restoreTransport() announces
+    // itself fault tolerant (a oneway ConnectionControl) before it replays the ConnectionInfo.
+    if (this.session === undefined && c.type !== 3 && c.type !== 10 && c.type !== 11 && c.type !== 18) {
       return this.conn.fail(new FerryError(ErrorCodes.PROTOCOL_ERROR, `command type ${c.type} before ConnectionInfo`));
     }
     switch (c.type) {
