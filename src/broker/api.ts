@@ -136,6 +136,12 @@ export interface BrokerSession {
    * pull out with `cancelPull`.
    */
   pull(subscriptionId: string): void;
+  /**
+   * Changes a subscription's prefetch (OpenWire ConsumerControl: ActiveMQ's failover transport
+   * restores consumers with prefetch 0 and gives them their prefetch back once it has cleared
+   * what the old broker had dispatched). 0 switches to pull mode.
+   */
+  setPrefetch(subscriptionId: string, prefetch: number): void;
   /** Withdraws an unfilled pull; true when one was still waiting (nothing was delivered for it). */
   cancelPull(subscriptionId: string): boolean;
   /** Re-enable pushes to a sink that returned false from deliver(). */

@@ -304,6 +304,14 @@ export class Session implements BrokerSession, ConsumerOwner {
     c.kick();
   }
 
+  setPrefetch(subscriptionId: string, prefetch: number): void {
+    const c = this.subs.get(subscriptionId)?.consumer;
+    if (!c) return;
+    c.prefetch = Math.max(0, prefetch);
+    if (c.prefetch > 0) c.pulls = 0;
+    c.kick();
+  }
+
   cancelPull(subscriptionId: string): boolean {
     const c = this.subs.get(subscriptionId)?.consumer;
     if (!c || c.pulls === 0) return false;

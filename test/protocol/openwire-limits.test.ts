@@ -272,3 +272,14 @@ test('openwire: a client reconnecting with its ConnectionId replaces its old con
   await again.expectOk(command(4, { sessionId: { type: 121, connectionId: first.connectionId, value: 1 } }));
   await roundTrip(again, 'reconnected');
 });
+
+test('openwire: ConsumerControl gives a consumer restored in pull mode its prefetch back (failover recovery)', async (t) => {
+  const c = await connect(t, 'plain');
+  const dest = `queue://ow.limits.control.${++seq}`;
+  // What ActiveMQ's failover transport replays while it clears the old broker's dispatches: prefetch 0.
+  const info = await c.subscribe(dest, { prefetchSize: 0 });
+  await c.sendText(dest, 'waiting');
+  await assert.rejects(c.message(300), /timed out|no command/i, 'nothing is pushed in pull mode');
+  c.send(command(17, { consumerId: info.consumerId, destination: info.destination, prefetch: 1000 }));
+  assert.equal(textOf(await c.message()), 'waiting');
+});

@@ -48,7 +48,8 @@ export class Consumer {
     readonly owner: ConsumerOwner,
     readonly id: string,
     readonly ackMode: AckMode,
-    readonly prefetch: number,
+    /** Changed only through BrokerSession.setPrefetch (OpenWire ConsumerControl). */
+    public prefetch: number,
     readonly priority: number,
     readonly exclusive: boolean,
     /** Queue consumers filter at dispatch; topic subscriptions filter at publish instead. */

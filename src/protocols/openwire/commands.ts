@@ -138,9 +138,10 @@ export class OpenWireCommands {
         return;
       case 11: // ShutdownInfo: the client is leaving cleanly
         return this.conn.closeGracefully();
+      case 17:
+        return this.consumers.control(c);
       case 15: // FlushCommand
       case 14: // ControlCommand
-      case 17: // ConsumerControl
       case 18: // ConnectionControl
       case 19: // ProducerAck (broker -> client only)
         return this.ok(c);

@@ -11,7 +11,7 @@
  */
 import type { BrokerSession, Delivery, DeliverySink, SubscribeSpec } from '../../broker/api.js';
 import { FerryError, ErrorCodes } from '../../errors.js';
-import type { ConsumerId, ConsumerInfo, MessageAck, MessageId, MessagePull, SessionId } from './codec/types.js';
+import type { ConsumerControl, ConsumerId, ConsumerInfo, MessageAck, MessageId, MessagePull, SessionId } from './codec/types.js';
 import type { OpenWireCommands } from './commands.js';
 import { fromCoreMessage, toCoreDestination } from './convert.js';
 import { describeThrowable } from './exceptions.js';
@@ -34,7 +34,7 @@ interface OwConsumer {
   readonly info: ConsumerInfo;
   readonly wireId: ConsumerId;
   readonly sessionKey: string;
-  readonly prefetch: number;
+  prefetch: number;
   /** messageKey -> delivery, in dispatch order (a redelivery moves to the end). */
   readonly delivered: Map<string, Dispatched>;
   readonly pullTimers: Set<NodeJS.Timeout>;
@@ -218,6 +218,20 @@ export class OpenWireConsumers {
       if (k === lastKey) break;
     }
     return out;
+  }
+
+  /**
+   * ConsumerControl from the client: a new prefetch. ActiveMQ's failover transport replays its
+   * consumers with prefetch 0 while it clears what the old broker had dispatched, then sends
+   * their real prefetch this way; ignoring it would leave them starved.
+   */
+  control(cc: ConsumerControl): void {
+    const c = cc.consumerId ? this.byKey.get(consumerKey(cc.consumerId)) : undefined;
+    if (c && !cc.close && cc.prefetch >= 0 && cc.prefetch !== c.prefetch) {
+      c.prefetch = cc.prefetch;
+      this.session.setPrefetch(c.key, cc.prefetch);
+    }
+    this.cmds.ok(cc);
   }
 
   /** MessagePull: prefetch-0 consumers get one message, or an empty dispatch when the pull times out. */
