@@ -99,7 +99,7 @@ async function runScenario(target: RunningTarget, s: OpenWireScenario, opts: Ope
     },
     target.pid,
   );
-  if (r.errors > 0) throw new Error(`${r.errors} errors (${r.received} of ${r.sent} received); first: ${r.firstError ?? '?'}`);
+  if (r.errors > 0) throw new Error(`${r.errors} errors (${r.sent} messages sent, ${r.received} copies received); first: ${r.firstError ?? '?'}`);
   return {
     scenario: reportName(s),
     messages: r.sent,

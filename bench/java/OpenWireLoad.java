@@ -112,6 +112,17 @@ public final class OpenWireLoad {
         return c;
     }
 
+    /** A new connection (added to `connections`, closed with them) and an auto-ack session on it. */
+    Session session(List<Connection> connections) throws JMSException {
+        Connection c = connect();
+        connections.add(c);
+        return c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    }
+
+    Destination destination(Session s, boolean topic, String suffix) throws JMSException {
+        return topic ? s.createTopic("bench.ow.topic" + suffix) : s.createQueue("bench.ow." + scenario + suffix);
+    }
+
     static void closeAll(List<Connection> connections) {
         for (Connection c : connections) {
             try {
@@ -149,11 +160,8 @@ public final class OpenWireLoad {
         AtomicLong lastReceive = new AtomicLong();
         try {
             for (int i = 0; i < consumers; i++) {
-                Connection c = connect();
-                connections.add(c);
-                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                Destination d = topic ? s.createTopic("bench.ow.topic" + suffix) : s.createQueue("bench.ow." + scenario + suffix);
-                MessageConsumer consumer = s.createConsumer(d);
+                Session s = session(connections);
+                MessageConsumer consumer = s.createConsumer(destination(s, topic, suffix));
                 Samples samples = new Samples();
                 phase.samples.add(samples);
                 consumer.setMessageListener((Message m) -> {
@@ -173,11 +181,8 @@ public final class OpenWireLoad {
             long deadline = start + (long) (maxSeconds * 1e9);
             List<Thread> threads = new ArrayList<>();
             for (int p = 0; p < producers; p++) {
-                Connection c = connect();
-                connections.add(c);
-                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                Destination d = topic ? s.createTopic("bench.ow.topic" + suffix) : s.createQueue("bench.ow." + scenario + suffix);
-                MessageProducer producer = s.createProducer(d);
+                Session s = session(connections);
+                MessageProducer producer = s.createProducer(destination(s, topic, suffix));
                 producer.setDeliveryMode(persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT);
                 Thread t = new Thread(() -> {
                     try {
@@ -219,9 +224,7 @@ public final class OpenWireLoad {
         Phase phase = new Phase();
         List<Connection> connections = new ArrayList<>();
         try {
-            Connection rc = connect();
-            connections.add(rc);
-            Session rs = rc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session rs = session(connections);
             MessageProducer replier = rs.createProducer(null);
             replier.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
             rs.createConsumer(rs.createQueue("bench.ow.request" + suffix)).setMessageListener((Message m) -> {
@@ -236,9 +239,7 @@ public final class OpenWireLoad {
                 }
             });
 
-            Connection qc = connect();
-            connections.add(qc);
-            Session qs = qc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session qs = session(connections);
             TemporaryQueue replies = qs.createTemporaryQueue();
             MessageConsumer replyConsumer = qs.createConsumer(replies);
             MessageProducer requester = qs.createProducer(qs.createQueue("bench.ow.request" + suffix));
