@@ -2,7 +2,7 @@
  * The FerryMQ broker under test, run as a child process so it has its own core and event loop:
  *
  *   node dist/bench/broker-child.js --data DIR [--no-sync] [--memory BYTES] [--info-log FILE]
- *                                   [--store postgres|mysql --url URL]
+ *                                   [--store postgres|mysql --url URL] [--openwire]
  *
  * One STOMP listener on 127.0.0.1, a free port; journal store in DIR with fsync per group commit
  * (the brief's persistent scenario; non-persistent messages never touch the journal), or with
@@ -11,7 +11,8 @@
  * when stdin closes (the bench that started it is gone), so `--cpu-prof` profiles get written.
  * `--memory` sets `limits.memory` (default: auto). `--info-log` also writes the broker's
  * info-level JSON log to FILE (the backlog scenario reads 'store recovered' from it); warnings
- * still go to stderr.
+ * still go to stderr. `--openwire` adds an OpenWire listener (tcp://127.0.0.1, a free port) and
+ * `"openwirePort":N` to the JSON line.
  */
 import { createBroker, defaultConfig } from '../src/index.js';
 import type { ConfigOverrides } from '../src/config/load.js';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const memory = memoryLimit();
   const store = storeConfig();
   const config = defaultConfig({
-    listeners: [{ uri: 'stomp://127.0.0.1:0' }],
+    listeners: [{ uri: 'stomp://127.0.0.1:0' }, ...(process.argv.includes('--openwire') ? [{ uri: 'tcp://127.0.0.1:0' }] : [])],
     broker: { name: 'bench', dataDirectory },
     // `ha` at its defaults: the journal takes its file lock, a SQL store its database lock (every
     // write transaction then checks the lock row), as a broker started with this store would.
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
   const logger = makeLogger(argValue('--info-log'));
   const broker = await createBroker(config, { logger });
   const port = broker.listeners.find((l) => l.scheme === 'stomp')?.port;
-  process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');
+  const openwirePort = broker.listeners.find((l) => l.scheme === 'openwire')?.port;
+  process.stdout.write(JSON.stringify({ port, pid: process.pid, openwirePort }) + '\n');
 
   let stopping = false;
   const stop = (): void => {

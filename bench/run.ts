@@ -27,6 +27,7 @@ import type { Scenario } from './scenario-api.js';
 import { persistentScenario, queueScenario } from './scenario-queue.js';
 import { requestReplyScenario } from './scenario-request-reply.js';
 import { BACKLOG_DEFAULT_MESSAGES, BACKLOG_NAME, formatBacklog, runBacklog, type BacklogRun } from './scenario-backlog.js';
+import { chooseOpenWire, formatOpenWire, OPENWIRE_DEFAULT_SECONDS, OPENWIRE_NAME, OPENWIRE_SCENARIOS, runOpenWire, type OpenWireOptions, type OpenWireReport } from './scenario-openwire.js';
 import { fanoutScenario } from './scenario-topic.js';
 import { formatTakeover, runTakeover, TAKEOVER_DEFAULT_KILLS, TAKEOVER_DEFAULT_PAUSES, TAKEOVER_NAME, type TakeoverRun } from './scenario-takeover.js';
 import { findActiveMq, isActiveMqTarget, startTarget, stopAllTargets, targetDatabase, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.js';
@@ -58,6 +59,8 @@ const USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]   ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
                            opt-in: ${BACKLOG_NAME} (${BACKLOG_DEFAULT_MESSAGES} queued, restart, drain; minutes)
                            opt-in: ${TAKEOVER_NAME} (master/slave pairs: kill or pause the master, time the takeover)
+                           opt-in: ${OPENWIRE_NAME} (ActiveMQ's JMS client over OpenWire; ${OPENWIRE_NAME}:NAME for one of
+                             ${OPENWIRE_SCENARIOS.map((s) => s.name).join(', ')}; --max-seconds default ${OPENWIRE_DEFAULT_SECONDS})
   --kills N                ${TAKEOVER_NAME}: SIGKILLs of the master per target (default ${TAKEOVER_DEFAULT_KILLS})
   --pauses N               ${TAKEOVER_NAME}: SIGSTOPs of the master per target (default ${TAKEOVER_DEFAULT_PAUSES})
   --messages N             measured messages (round trips) per scenario (default: per scenario)
@@ -93,6 +96,10 @@ interface Options {
   readonly takeover: boolean;
   readonly kills: number;
   readonly pauses: number;
+  /** The opt-in OpenWire scenarios asked for (--scenario openwire[:NAME]), or undefined. */
+  readonly openwire: OpenWireOptions['scenarios'] | undefined;
+  /** --max-seconds was given (the OpenWire scenarios have a shorter default). */
+  readonly maxSecondsChosen: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -120,8 +127,10 @@ function parseOptions(argv: readonly string[]): Options {
   const names = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
   const backlog = names.includes(BACKLOG_NAME);
   const takeover = names.includes(TAKEOVER_NAME);
-  const optIn = [BACKLOG_NAME, TAKEOVER_NAME];
-  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => !optIn.includes(n)).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
+  const openwire = chooseOpenWire(names);
+  if (openwire !== undefined && openwire.unknown.length > 0) usageError(`unknown OpenWire scenario ${openwire.unknown.join(', ')}`);
+  const optIn = (n: string): boolean => n === BACKLOG_NAME || n === TAKEOVER_NAME || n === OPENWIRE_NAME || n.startsWith(`${OPENWIRE_NAME}:`);
+  const scenarios = names.length === 0 ? SCENARIOS : names.filter((n) => !optIn(n)).map((n) => SCENARIOS.find((s) => s.name === n) ?? usageError(`unknown scenario ${n}`));
   const messages = values.messages === undefined ? undefined : positiveInt(values.messages, '--messages');
   const bodySize = values.size === undefined ? DEFAULT_BODY_SIZE : positiveInt(values.size, '--size');
   const maxSecondsText = values['max-seconds'];
@@ -149,6 +158,8 @@ function parseOptions(argv: readonly string[]): Options {
     takeover,
     kills,
     pauses,
+    openwire: openwire?.chosen,
+    maxSecondsChosen: maxSecondsText !== undefined,
   };
 }
 
@@ -257,6 +268,20 @@ async function runTakeovers(opts: Options): Promise<TakeoverRun[]> {
   return out;
 }
 
+/** The OpenWire scenarios, when asked for (they start their own brokers with an OpenWire listener). */
+async function runOpenWires(opts: Options): Promise<OpenWireReport | undefined> {
+  if (opts.openwire === undefined) return undefined;
+  return runOpenWire({
+    scenarios: opts.openwire,
+    targets: opts.targets,
+    messages: opts.messages,
+    bodySize: opts.bodySize,
+    maxSeconds: opts.maxSecondsChosen ? opts.maxSeconds : OPENWIRE_DEFAULT_SECONDS,
+    profileDir: opts.profileDir,
+    log,
+  });
+}
+
 /** Interrupted: stop the broker children, remove their temp dirs, exit. */
 function onSignal(signal: NodeJS.Signals): void {
   log(`bench: ${signal}: stopping broker children`);
@@ -283,14 +308,15 @@ async function main(): Promise<void> {
   }
   const backlogRuns = await runBacklogs(opts);
   const takeoverRuns = await runTakeovers(opts);
+  const openwire = await runOpenWires(opts);
   const names = opts.scenarios.map((s) => s.name);
   const rows = comparisonRows(runs, names);
   const goals = goalStatus(runs);
 
   if (opts.json) {
-    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns, takeover: takeoverRuns }, null, 2));
+    console.log(JSON.stringify({ command, machine, bodySize: opts.bodySize, runs, comparison: rows, goals, profile, notes, backlog: backlogRuns, takeover: takeoverRuns, openwire }, null, 2));
   } else {
-    const labels = [...new Set([...runs, ...backlogRuns].map((r) => `${r.target}: ${r.label}`))];
+    const labels = [...new Set([...runs, ...backlogRuns, ...(openwire?.runs ?? [])].map((r) => `${r.target}: ${r.label}`))];
     const out = [formatMachine(machine, command), ...labels.map((l) => `broker ${l}`), `message body: ${opts.bodySize} B`, ''];
     if (runs.length > 0) {
       out.push(...runs.map(formatRun), '');
@@ -299,6 +325,7 @@ async function main(): Promise<void> {
     }
     if (backlogRuns.length > 0) out.push(...(runs.length > 0 ? [''] : []), ...backlogRuns.map(formatBacklog));
     if (takeoverRuns.length > 0) out.push(...(runs.length + backlogRuns.length > 0 ? [''] : []), formatTakeover(takeoverRuns));
+    if (openwire !== undefined) out.push(...(runs.length + backlogRuns.length + takeoverRuns.length > 0 ? [''] : []), formatOpenWire(openwire));
     if (profile !== undefined) out.push('', `FerryMQ broker, top ${PROFILE_TOP} functions by self time (% of busy samples):`, formatTopFunctions(profile));
     for (const n of notes) out.push('', n);
     console.log(out.join('\n'));
@@ -306,6 +333,7 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.result === undefined)) process.exitCode = 1;
   if (backlogRuns.some((r) => r.result?.drain.check.ok !== true)) process.exitCode = 1;
   if (takeoverRuns.some((r) => r.error !== undefined)) process.exitCode = 1;
+  if (openwire?.runs.some((r) => r.result === undefined) === true) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

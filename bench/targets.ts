@@ -8,9 +8,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore } from './activemq-config.js';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore, type ActiveMqXmlExtra } from './activemq-config.js';
 import { destroyAllDatabases, destroyDatabase, startDatabase, type BenchDatabase, type DatabaseKind } from './databases.js';
 import { LoadClient } from './load-client.js';
+import { canConnect } from '../test/helpers/ports.js';
 
 /**
  * `ferrymq` (journal) and `activemq` (KahaDB) are the default pair; the SQL targets start a
@@ -50,6 +51,8 @@ export interface RunningTarget {
   readonly pid: number | undefined;
   /** The broker's data directory (journal or KahaDB), for disk use. */
   readonly dataDir?: string | undefined;
+  /** The OpenWire listener's port, when the target was started with `openwire: true`. */
+  readonly openwirePort?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -125,6 +128,8 @@ export interface FerryOptions {
   readonly startTimeoutMs?: number | undefined;
   /** A SQL store instead of the journal (the data directory then holds only the broker's temp files). */
   readonly sql?: { readonly type: DatabaseKind; readonly url: string } | undefined;
+  /** Also listen for OpenWire (tcp://127.0.0.1, a free port): the openwire scenario. */
+  readonly openwire?: boolean | undefined;
 }
 
 /** Starts bench/broker-child.js (FerryMQ with a journal, fsync on) and waits for its port. */
@@ -142,6 +147,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     ...(options.memoryLimit === undefined ? [] : ['--memory', String(options.memoryLimit)]),
     ...(options.infoLogFile === undefined ? [] : ['--info-log', options.infoLogFile]),
     ...(options.sql === undefined ? [] : ['--store', options.sql.type, '--url', options.sql.url]),
+    ...(options.openwire === true ? ['--openwire'] : []),
   ];
   const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   track(child, dataDir);
@@ -151,7 +157,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
   };
   const startTimeoutMs = options.startTimeoutMs ?? FERRYMQ_START_TIMEOUT_MS;
-  const started = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+  const started = await new Promise<{ port: number; pid: number; openwirePort?: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`FerryMQ did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
@@ -160,7 +166,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
       if (out.includes('\n') && line !== undefined) {
         clearTimeout(timer);
         try {
-          resolve(JSON.parse(line) as { port: number; pid: number });
+          resolve(JSON.parse(line) as { port: number; pid: number; openwirePort?: number });
         } catch {
           reject(new Error(`unexpected output from the broker child: ${line}`));
         }
@@ -181,6 +187,7 @@ export async function startFerryMq(options: FerryOptions = {}): Promise<RunningT
     port: started.port,
     pid: child.pid,
     dataDir,
+    openwirePort: started.openwirePort,
     stop,
   };
 }
@@ -241,6 +248,8 @@ export interface ActiveMqOptions {
   readonly dir?: string | undefined;
   /** Default: KahaDB in the dir's data/kahadb. */
   readonly store?: ActiveMqStore | undefined;
+  /** Also an OpenWire transportConnector on a free port (the openwire scenario). */
+  readonly openwire?: boolean | undefined;
 }
 
 export interface ActiveMqProcess {
@@ -255,10 +264,10 @@ export interface ActiveMqProcess {
  * activemq.xml (STOMP on `port`) and log4j.properties (`log4j`, default warnings only). The
  * child is tracked (an interrupted bench stops it) but not waited for.
  */
-export function spawnActiveMq(dir: string, port: number, store: ActiveMqStore | undefined, log4j = ACTIVEMQ_LOG4J_PROPERTIES): ActiveMqProcess {
+export function spawnActiveMq(dir: string, port: number, store: ActiveMqStore | undefined, log4j = ACTIVEMQ_LOG4J_PROPERTIES, extra: ActiveMqXmlExtra = {}): ActiveMqProcess {
   const install = findActiveMq();
   if (install === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
-  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, store));
+  writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, store, extra));
   writeFileSync(join(dir, 'log4j.properties'), log4j);
   if (store?.kind === 'jdbc') linkJdbcDriver(dir);
   const args = [
@@ -298,10 +307,12 @@ export function activemqLabel(store?: ActiveMqStore): string {
 export async function startActiveMq(options: ActiveMqOptions = {}): Promise<RunningTarget> {
   if (findActiveMq() === undefined) throw new Error('ActiveMQ is not installed: run sudo scripts/install-bench-deps.sh');
   const port = await freePort();
+  let openwirePort: number | undefined;
+  while (options.openwire === true && (openwirePort === undefined || openwirePort === port)) openwirePort = await freePort();
   const ownsDir = options.dir === undefined;
   // No await from here to track(): an interrupted bench must know about every dir it made.
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'activemq-bench-'));
-  const { child, output } = spawnActiveMq(dir, port, options.store);
+  const { child, output } = spawnActiveMq(dir, port, options.store, ACTIVEMQ_LOG4J_PROPERTIES, { openwirePort });
   const cleanup = async (): Promise<void> => {
     child.kill('SIGTERM');
     await waitForExit(child, STOP_TIMEOUT_MS);
@@ -316,6 +327,8 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
     try {
       const probe = await LoadClient.connect(HOST, port);
       await probe.close();
+      // Connectors start in order (STOMP first); the OpenWire one may lag it by a moment.
+      if (openwirePort !== undefined && !(await canConnect(openwirePort, HOST))) throw new Error('OpenWire not yet listening');
       break;
     } catch {
       if (Date.now() > deadline) {
@@ -332,6 +345,7 @@ export async function startActiveMq(options: ActiveMqOptions = {}): Promise<Runn
     port,
     pid: child.pid,
     dataDir: join(dir, 'data'),
+    openwirePort,
     stop: cleanup,
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything `npm run bench` can compare against (Debian 12): ActiveMQ Classic 5.17 with
-# its JDBC store's PostgreSQL driver and connection pool, and the PostgreSQL and MariaDB servers
+# its JDBC store's PostgreSQL driver and connection pool, its JMS client and a JDK (the OpenWire
+# load generator), and the PostgreSQL and MariaDB servers
 # the SQL-store targets and the takeover scenario start in temp dirs. Idempotent: installs only
 # what is missing, and refreshes apt's lists only then. For benchmarking machines only.
 #
@@ -15,6 +16,8 @@ set -euo pipefail
 # package -> why the bench needs it
 PACKAGES=(
   activemq                # the broker FerryMQ is compared with (5.17.2 on bookworm)
+  libactivemq-java        # openwire scenarios: ActiveMQ's JMS client jars in /usr/share/java
+  default-jdk-headless    # openwire scenarios: javac + java for bench/java/OpenWireLoad.java
   libpostgresql-jdbc-java # activemq-jdbc targets: /usr/share/java/postgresql.jar
   libcommons-dbcp-java    # the DataSource pool the package links from lib/optional (commons-dbcp 1.4)
   libcommons-pool-java    # commons-dbcp 1.4's object pool (commons-pool 1.6), linked there too
