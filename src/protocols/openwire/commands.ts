@@ -20,7 +20,7 @@ import type {
 } from './codec/types.js';
 import type { OpenWireConnection } from './connection.js';
 import { OpenWireConsumers } from './consumers.js';
-import { toCoreDestination, toCoreMessage } from './convert.js';
+import { primeWireCache, toCoreDestination, toCoreMessage } from './convert.js';
 import { toWireThrowable } from './exceptions.js';
 import { producerKey, sessionKey, transactionKey } from './ids.js';
 import { OpenWireTransactions } from './transactions.js';
@@ -207,6 +207,7 @@ export class OpenWireCommands {
     const dest = m.destination ?? producer?.info.destination ?? null;
     const core = toCoreMessage(dest === m.destination ? m : { ...m, destination: dest }, { connectionId: s.connectionId });
     if (core instanceof FerryError) return this.reply(m, core);
+    primeWireCache(core, dest === m.destination ? m : { ...m, destination: dest });
     const size = MESSAGE_SIZE_OVERHEAD + (m.content?.length ?? 0) + (m.marshalledProperties?.length ?? 0);
     const untrack = this.conn.trackSend(size);
     const tx = m.transactionId ? this.txs.coreTx(m.transactionId) : undefined;

@@ -15,7 +15,7 @@ import type { ConsumerControl, ConsumerId, ConsumerInfo, MessageAck, MessageId, 
 import type { OpenWireCommands } from './commands.js';
 import { fromCoreMessage, toCoreDestination } from './convert.js';
 import { describeThrowable } from './exceptions.js';
-import { consumerKey, messageKey } from './ids.js';
+import { consumerKey } from './ids.js';
 import { isTempAdvisoryTopic, publishAdvisory, replayTempAdvisories, withAdvisory } from './advisories.js';
 
 /** MessageAck.ackType values (ActiveMQ's MessageAck constants). */
@@ -27,6 +27,9 @@ const LAST_DELIVERED_UNKNOWN = -2;
 interface Dispatched {
   readonly ackId: string;
   readonly seq: number;
+  /** The message's producer sequence and producer connection: an ack must name the same message. */
+  readonly producerSeq: number;
+  readonly producerConnection: string | null;
 }
 
 interface OwConsumer {
@@ -35,13 +38,20 @@ interface OwConsumer {
   readonly wireId: ConsumerId;
   readonly sessionKey: string;
   prefetch: number;
-  /** messageKey -> delivery, in dispatch order (a redelivery moves to the end). */
-  readonly delivered: Map<string, Dispatched>;
+  /**
+   * Dispatch sequence (the brokerSequenceId sent in the MessageId, echoed back in acks) ->
+   * delivery, in dispatch order. Numbers, not message id strings: this runs per message.
+   */
+  readonly delivered: Map<number, Dispatched>;
   readonly pullTimers: Set<NodeJS.Timeout>;
+  /** Removed: a stale ConsumerId object must not find it again. */
+  gone: boolean;
 }
 
 export class OpenWireConsumers {
   private readonly byKey = new Map<string, OwConsumer>();
+  /** The same by the decoded ConsumerId object (no string built per ack). */
+  private readonly byId = new WeakMap<ConsumerId, OwConsumer>();
   private dispatchSeq = 0;
 
   constructor(private readonly cmds: OpenWireCommands) {}
@@ -66,6 +76,7 @@ export class OpenWireConsumers {
       prefetch: info.prefetchSize,
       delivered: new Map(),
       pullTimers: new Set(),
+      gone: false,
     };
     const spec: SubscribeSpec = {
       id: key,
@@ -121,11 +132,7 @@ export class OpenWireConsumers {
     // Per dispatch: the sequence RemoveInfo.lastDeliveredSequenceId refers back to.
     const id: MessageId = { ...(message.messageId as MessageId), brokerSequenceId: seq };
     message.messageId = id;
-    if (!c.info.browser) {
-      const k = messageKey(id);
-      c.delivered.delete(k);
-      c.delivered.set(k, { ackId: d.ackId, seq });
-    }
+    if (!c.info.browser) c.delivered.set(seq, { ackId: d.ackId, seq, producerSeq: id.producerSequenceId, producerConnection: id.producerId?.connectionId ?? null });
     const ok = this.cmds.conn.send({
       type: 21,
       commandId: 0,
@@ -139,13 +146,23 @@ export class OpenWireConsumers {
     return ok;
   }
 
+  /** The consumer a command names. Decoded ids are shared through the marshalling cache, so the object is usually one seen before. */
+  private consumerOf(id: ConsumerId | null): OwConsumer | undefined {
+    if (!id) return undefined;
+    const known = this.byId.get(id);
+    if (known && !known.gone) return known;
+    const c = this.byKey.get(consumerKey(id));
+    if (c) this.byId.set(id, c);
+    return c;
+  }
+
   ack(a: MessageAck): void {
-    const c = a.consumerId ? this.byKey.get(consumerKey(a.consumerId)) : undefined;
+    const c = this.consumerOf(a.consumerId);
     // Acks for a consumer already closed, a browser, or a replayed advisory: nothing to settle.
     if (!c || c.info.browser || !a.lastMessageId) return this.cmds.ok(a);
-    const lastKey = messageKey(a.lastMessageId);
-    const last = c.delivered.get(lastKey);
+    const last = this.find(c, a.lastMessageId);
     if (!last) return this.cmds.ok(a);
+    const lastKey = last.seq;
     const s = this.session;
     if (a.ackType === AckType.DELIVERED) {
       s.delivered(last.ackId);
@@ -185,10 +202,24 @@ export class OpenWireConsumers {
   }
 
   /**
+   * The delivery an ack names. Looked up by the brokerSequenceId we sent, and checked against the
+   * message's producer and sequence: after a failover the client may ack, on this broker, a
+   * message another broker dispatched under the same number. A mismatch (or a client that does
+   * not echo our number) falls back to a search by producer and sequence.
+   */
+  private find(c: OwConsumer, id: MessageId): Dispatched | undefined {
+    const conn = id.producerId?.connectionId ?? null;
+    const d = c.delivered.get(id.brokerSequenceId);
+    if (d && d.producerSeq === id.producerSequenceId && d.producerConnection === conn) return d;
+    for (const x of c.delivered.values()) if (x.producerSeq === id.producerSequenceId && x.producerConnection === conn) return x;
+    return undefined;
+  }
+
+  /**
    * Acked deliveries leave the consumer's map: at once, or inside a transaction when it commits (a
    * rollback keeps them: the client redelivers them itself and acks them again).
    */
-  private settled(c: OwConsumer, tx: string | undefined, keys: readonly string[]): void {
+  private settled(c: OwConsumer, tx: string | undefined, keys: readonly number[]): void {
     const drop = (): void => {
       for (const k of keys) c.delivered.delete(k);
     };
@@ -197,10 +228,10 @@ export class OpenWireConsumers {
   }
 
   /** The deliveries from `first` (or `lastKey` alone) through `lastKey`, as [key, ackId]. */
-  private range(c: OwConsumer, first: MessageId | null, lastKey: string): Array<[string, string]> {
-    const firstKey = first ? messageKey(first) : lastKey;
-    const startAt = c.delivered.has(firstKey) ? firstKey : lastKey;
-    const out: Array<[string, string]> = [];
+  private range(c: OwConsumer, first: MessageId | null, lastKey: number): Array<[number, string]> {
+    const found = first ? this.find(c, first)?.seq : undefined;
+    const startAt = found !== undefined && found <= lastKey ? found : lastKey;
+    const out: Array<[number, string]> = [];
     let on = false;
     for (const [k, d] of c.delivered) {
       if (k === startAt) on = true;
@@ -211,8 +242,8 @@ export class OpenWireConsumers {
     return out;
   }
 
-  private keysThrough(c: OwConsumer, lastKey: string): string[] {
-    const out: string[] = [];
+  private keysThrough(c: OwConsumer, lastKey: number): number[] {
+    const out: number[] = [];
     for (const k of c.delivered.keys()) {
       out.push(k);
       if (k === lastKey) break;
@@ -272,6 +303,7 @@ export class OpenWireConsumers {
   }
 
   private forget(c: OwConsumer): void {
+    c.gone = true;
     this.byKey.delete(c.key);
     for (const t of c.pullTimers) clearTimeout(t);
     c.pullTimers.clear();
@@ -280,6 +312,7 @@ export class OpenWireConsumers {
   /** Connection closing: the core session's close ends the subscriptions themselves. */
   closeAll(): void {
     for (const c of this.byKey.values()) {
+      c.gone = true;
       for (const t of c.pullTimers) clearTimeout(t);
       this.advise(c, 'remove');
     }

@@ -321,6 +321,19 @@ function buildParts(core: Message): OpenWireParts {
   );
 }
 
+/**
+ * A message received over OpenWire already has its OpenWire parts: keep them on the core message
+ * so its deliveries to OpenWire consumers reuse the client's own message id, destinations,
+ * content and properties bytes instead of rebuilding them (and byte for byte what was sent). Not
+ * for compressed messages (the core holds the inflated body; deliveries go out uncompressed).
+ */
+export function primeWireCache(core: Message, wire: WireMessage): void {
+  if (wire.compressed || wire.messageId === null || wire.destination === null || wire.type === DataType.ACTIVEMQ_BLOB_MESSAGE) return;
+  const content = wire.content === null || wire.content.length === 0 ? null : core.bodyType === 'text' ? ownBody(wire.content) : core.body;
+  const properties = wire.marshalledProperties === null || wire.marshalledProperties.length === 0 ? null : ownBody(wire.marshalledProperties);
+  core.wireCache = new OpenWireParts(wire.type, wire.messageId, wire.destination, wire.replyTo, wire.originalDestination, content, properties);
+}
+
 /** The shared parts of `core`'s OpenWire form, from its cache when there is one. */
 export function openWireParts(core: Message): OpenWireParts {
   const cached = core.wireCache;

@@ -3,7 +3,7 @@
  * `connection:session:value`, MessageId `producer:sequence`), so logs, the producer audit and
  * message ids read the same as on an ActiveMQ broker.
  */
-import type { ConsumerId, MessageId, ProducerId, SessionId, TransactionId } from './codec/types.js';
+import type { ConsumerId, ProducerId, SessionId, TransactionId } from './codec/types.js';
 
 export function sessionKey(id: SessionId): string {
   return `${id.connectionId ?? ''}:${id.value}`;
@@ -15,11 +15,6 @@ export function producerKey(id: ProducerId): string {
 
 export function consumerKey(id: ConsumerId): string {
   return `${id.connectionId ?? ''}:${id.sessionId}:${id.value}`;
-}
-
-/** A message's identity for ack matching: producer and sequence (the broker sequence varies per dispatch). */
-export function messageKey(id: MessageId): string {
-  return id.producerId ? `${producerKey(id.producerId)}:${id.producerSequenceId}` : (id.textView ?? '');
 }
 
 /** Local transactions `TX:<connection>:<n>`, XA ones `XID:<format>:<gtrid hex>:<bqual hex>`. */
