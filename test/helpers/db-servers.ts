@@ -12,7 +12,7 @@
  * A missing binary fails loudly with the command that installs it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -279,6 +279,39 @@ function mariaDbServerBinary(): string {
   throw new Error(`MariaDB server (mariadbd) not found: ${INSTALL_HINT}`);
 }
 
+/**
+ * mariadb-install-db, tried twice: on a loaded 2-core machine its bootstrap server has been seen
+ * to fail once in a long run with nothing useful on its output. The second try starts from an
+ * empty directory; if it fails too, both outputs and any error log are in the error.
+ */
+function installMariaDb(installDb: string, dataDir: string, asRoot: readonly string[]): void {
+  const args = ['--no-defaults', `--datadir=${dataDir}`, ...asRoot, '--auth-root-authentication-method=normal', '--skip-test-db'];
+  try {
+    run(installDb, args);
+  } catch (first) {
+    const logs = errorLogs(dataDir);
+    console.error(`mariadb-install-db failed once; retrying with an empty directory.\n${(first as Error).message}\n${logs}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    try {
+      run(installDb, args);
+    } catch (second) {
+      throw new Error(`${(second as Error).message}\n${errorLogs(dataDir)}\n(first attempt: ${(first as Error).message}\n${logs})`);
+    }
+  }
+}
+
+/** The bootstrap server's error logs left in a data directory, if any. */
+function errorLogs(dataDir: string): string {
+  try {
+    return readdirSync(dataDir)
+      .filter((f) => f.endsWith('.err') || f.endsWith('.log'))
+      .map((f) => `--- ${f}:\n${readFileSync(join(dataDir, f), 'utf8').slice(-4000)}`)
+      .join('\n');
+  } catch {
+    return '';
+  }
+}
+
 export async function startMariaDb(): Promise<DbServer> {
   const server = mariaDbServerBinary();
   const installDb = requireBinary('/usr/bin/mariadb-install-db', 'mariadb-install-db');
@@ -286,7 +319,7 @@ export async function startMariaDb(): Promise<DbServer> {
   const dataDir = join(root, 'data');
   const socket = join(root, 'mysqld.sock');
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-  run(installDb, ['--no-defaults', `--datadir=${dataDir}`, ...asRoot, '--auth-root-authentication-method=normal', '--skip-test-db']);
+  installMariaDb(installDb, dataDir, asRoot);
   const port = await freePort();
   // Small buffers keep two test servers cheap on a 2-core CI machine; durability stays at the
   // default (flush the redo log at every commit), so benchmarks measure durable commits.
