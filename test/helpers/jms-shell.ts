@@ -431,3 +431,33 @@ export class JmsShell {
     await this.exited;
   }
 }
+
+/** One property of every JMS type (a long beyond 2^53 included), for round-trip checks. */
+export const JMS_PROPERTIES = {
+  bool: jms.boolean(true),
+  byte: jms.byte(-7),
+  short: jms.short(1234),
+  int: jms.int(-123456),
+  long: jms.long('9007199254740993'),
+  float: jms.float(1.5),
+  double: jms.double(2.25),
+  string: jms.string('héllo ☃'),
+};
+
+let uniqueSeq = 0;
+/** A destination name no other test (or test process) uses. */
+export function uniqueName(name: string): string {
+  return `${name}.${process.pid}.${++uniqueSeq}`;
+}
+
+/** One message of every JMS type (text, bytes, map, stream, object, plain), bodies of every kind of value. */
+export function everyMessageType(text: string, bytes: Buffer) {
+  return [
+    { type: 'text', body: text },
+    { type: 'bytes', body: bytes.toString('base64') },
+    { type: 'map', body: { ...JMS_PROPERTIES, char: jms.char('x'), raw: jms.bytes(bytes) } },
+    { type: 'stream', body: [jms.int(1), jms.string('two'), jms.double(3.5), jms.bytes(bytes), jms.boolean(false)] },
+    { type: 'object', body: 'a serialized string' },
+    { type: 'plain' },
+  ] as const;
+}

@@ -7,28 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startActiveMqBroker, type ActiveMqBroker } from '../helpers/activemq-broker.js';
-import { jms, JmsShell, JmsShellError, type JmsMessage } from '../helpers/jms-shell.js';
+import { everyMessageType, jms, JMS_PROPERTIES, JmsShell, JmsShellError, uniqueName, type JmsMessage } from '../helpers/jms-shell.js';
 
 /** Long enough for a message already on its way; the broker is local. */
 const RECEIVE_MS = 5_000;
 /** What "nothing more arrives" waits for. */
 const QUIET_MS = 300;
 
-const PROPERTIES = {
-  bool: jms.boolean(true),
-  byte: jms.byte(-7),
-  short: jms.short(1234),
-  int: jms.int(-123456),
-  long: jms.long('9007199254740993'),
-  float: jms.float(1.5),
-  double: jms.double(2.25),
-  string: jms.string('héllo ☃'),
-};
-
-let seq = 0;
-function unique(name: string): string {
-  return `${name}.${process.pid}.${++seq}`;
-}
+const PROPERTIES = JMS_PROPERTIES;
+const unique = uniqueName;
 
 describe('interop: JmsShell against ActiveMQ 5.17', () => {
   let broker: ActiveMqBroker;
@@ -68,14 +55,7 @@ describe('interop: JmsShell against ActiveMQ 5.17', () => {
     const p = await producer(q);
     const c = await consumer(q);
     const bytes = Buffer.from([0, 1, 2, 254, 255]);
-    const sent = [
-      { type: 'text', body: 'text body' },
-      { type: 'bytes', body: bytes.toString('base64') },
-      { type: 'map', body: { ...PROPERTIES, char: jms.char('x'), raw: jms.bytes(bytes) } },
-      { type: 'stream', body: [jms.int(1), jms.string('two'), jms.double(3.5), jms.bytes(bytes), jms.boolean(false)] },
-      { type: 'object', body: 'a serialized string' },
-      { type: 'plain' },
-    ] as const;
+    const sent = everyMessageType('text body', bytes);
     for (const m of sent) {
       await shell.call({
         cmd: 'send',

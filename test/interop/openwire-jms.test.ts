@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { jms, JmsShell, JmsShellError, type JmsMessage } from '../helpers/jms-shell.js';
+import { everyMessageType, jms, JMS_PROPERTIES, JmsShell, JmsShellError, uniqueName, type JmsMessage } from '../helpers/jms-shell.js';
 import { RawStomp } from '../helpers/stomp-client.js';
 
 /** Long enough for a message already on its way; the broker is local. */
@@ -14,21 +14,8 @@ const RECEIVE_MS = 5_000;
 /** What "nothing more arrives" waits for. */
 const QUIET_MS = 300;
 
-const PROPERTIES = {
-  bool: jms.boolean(true),
-  byte: jms.byte(-7),
-  short: jms.short(1234),
-  int: jms.int(-123456),
-  long: jms.long('9007199254740993'),
-  float: jms.float(1.5),
-  double: jms.double(2.25),
-  string: jms.string('héllo ☃'),
-};
-
-let seq = 0;
-function unique(name: string): string {
-  return `${name}.${process.pid}.${++seq}`;
-}
+const PROPERTIES = JMS_PROPERTIES;
+const unique = uniqueName;
 
 describe('openwire: the ActiveMQ Java client against FerryMQ', () => {
   let tb: TestBroker;
@@ -74,14 +61,7 @@ describe('openwire: the ActiveMQ Java client against FerryMQ', () => {
     const p = await producer(q);
     const c = await consumer(q);
     const bytes = Buffer.from([0, 1, 2, 254, 255]);
-    const sent = [
-      { type: 'text', body: 'text body ☃' },
-      { type: 'bytes', body: bytes.toString('base64') },
-      { type: 'map', body: { ...PROPERTIES, char: jms.char('x'), raw: jms.bytes(bytes) } },
-      { type: 'stream', body: [jms.int(1), jms.string('two'), jms.double(3.5), jms.bytes(bytes), jms.boolean(false)] },
-      { type: 'object', body: 'a serialized string' },
-      { type: 'plain' },
-    ] as const;
+    const sent = everyMessageType('text body ☃', bytes);
     for (const m of sent) {
       await shell.call({ cmd: 'send', producer: p, message: { ...m, properties: PROPERTIES, correlationId: 'corr-1', jmsType: 'kind', replyTo: 'queue://answers', groupId: 'g1', groupSeq: 3 } });
     }

@@ -5,52 +5,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrokerSession, Delivery, DeliverySink } from '../../src/broker/api.js';
+import type { BrokerSession } from '../../src/broker/api.js';
 import type { Message } from '../../src/broker/message.js';
-import type { FerryError } from '../../src/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-
-class Collect implements DeliverySink {
-  readonly got: Delivery[] = [];
-  closedWith: FerryError | undefined | null = null;
-  deliver(d: Delivery): boolean {
-    this.got.push(d);
-    return true;
-  }
-  closed(reason: FerryError | undefined): void {
-    this.closedWith = reason;
-  }
-  bodies(): string[] {
-    return this.got.map((d) => d.message.body.toString());
-  }
-}
+import { call, Collect, openSession, textMessage } from '../helpers/core-session.js';
 
 let tb: TestBroker;
 let n = 0;
 
-function open(clientId?: string): BrokerSession {
-  const s = tb.broker.core.connect({ protocol: 'test', remote: 'test:0', clientId });
-  if (!('send' in s)) throw s;
-  return s;
+function open(): BrokerSession {
+  return openSession(tb);
 }
 
 function message(s: BrokerSession, queue: string, body: string, kind: 'queue' | 'temp-queue' = 'queue'): Message {
-  return {
-    messageId: s.nextMessageId(),
-    destination: { kind, name: queue },
-    persistent: false,
-    priority: 4,
-    timestamp: Date.now(),
-    expiration: 0,
-    redeliveryCount: 0,
-    properties: null,
-    bodyType: 'text',
-    body: Buffer.from(body),
-  };
-}
-
-function call(fn: (done: (err?: FerryError) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+  return textMessage(s, queue, body, { kind });
 }
 
 async function fill(queue: string, count: number): Promise<void> {

@@ -8,35 +8,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrokerSession, Delivery, DeliverySink } from '../../src/broker/api.js';
+import type { BrokerSession } from '../../src/broker/api.js';
 import type { Message } from '../../src/broker/message.js';
-import type { FerryError } from '../../src/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { call, Collect, openSession, textMessage } from '../helpers/core-session.js';
 
-class Collect implements DeliverySink {
-  readonly got: Delivery[] = [];
-  deliver(d: Delivery): boolean {
-    this.got.push(d);
-    return true;
-  }
-  closed(): void {}
-  bodies(): string[] {
-    return this.got.map((d) => d.message.body.toString());
-  }
-}
-
-function open(tb: TestBroker): BrokerSession {
-  const s = tb.broker.core.connect({ protocol: 'test', remote: 'test:0' });
-  if (!('send' in s)) throw s;
-  return s;
-}
+const open = openSession;
 
 function message(s: BrokerSession, queue: string, body: string): Message {
-  return { messageId: s.nextMessageId(), destination: { kind: 'queue', name: queue }, persistent: true, priority: 4, timestamp: Date.now(), expiration: 0, redeliveryCount: 0, properties: null, bodyType: 'text', body: Buffer.from(body) };
-}
-
-function call(fn: (done: (err?: FerryError) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+  return textMessage(s, queue, body, { persistent: true });
 }
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -131,13 +131,25 @@ export class Consumer {
     if (this.extension > 0) this.extension = Math.max(0, this.extension - n);
   }
 
-  private finish(list: readonly InFlight[], writeAck: boolean): void {
+  /**
+   * Takes deliveries out of this consumer (ack, nack, poison, XA prepare): each still in flight
+   * here stops counting against prefetch and is returned; ones already gone are skipped.
+   */
+  private release(list: readonly InFlight[]): InFlight[] {
     this.shrinkExtension(list.length);
+    const out: InFlight[] = [];
     for (const f of list) {
       if (!this.inflight.delete(f.ackId)) continue;
       this.owner.unregisterAck(f.ackId);
       if (!f.entry.txAcked) this.outstanding--;
       f.entry.txAcked = false;
+      out.push(f);
+    }
+    return out;
+  }
+
+  private finish(list: readonly InFlight[], writeAck: boolean): void {
+    for (const f of this.release(list)) {
       f.entry.state = DONE;
       f.queue.completed(f.entry, writeAck);
     }
@@ -166,13 +178,8 @@ export class Consumer {
    * those in `notSeen` (prefetched but never handed to the application: they go back as new).
    */
   redeliver(list: readonly InFlight[], notSeen?: ReadonlySet<string>): void {
-    this.shrinkExtension(list.length);
     const byQueue = new Map<DispatchQueue, QueueEntry[]>();
-    for (const f of list) {
-      if (!this.inflight.delete(f.ackId)) continue;
-      this.owner.unregisterAck(f.ackId);
-      if (!f.entry.txAcked) this.outstanding--;
-      f.entry.txAcked = false;
+    for (const f of this.release(list)) {
       if (!notSeen?.has(f.ackId)) f.entry.redeliveries++;
       let q = byQueue.get(f.queue);
       if (!q) byQueue.set(f.queue, (q = []));
@@ -186,12 +193,7 @@ export class Consumer {
    * to its dead-letter queue in one store batch with the ack).
    */
   poison(list: readonly InFlight[], moveToDeadLetter: (f: InFlight) => void): void {
-    this.shrinkExtension(list.length);
-    for (const f of list) {
-      if (!this.inflight.delete(f.ackId)) continue;
-      this.owner.unregisterAck(f.ackId);
-      if (!f.entry.txAcked) this.outstanding--;
-      f.entry.txAcked = false;
+    for (const f of this.release(list)) {
       f.entry.state = DONE;
       moveToDeadLetter(f);
     }
@@ -199,16 +201,7 @@ export class Consumer {
 
   /** XA prepare: these deliveries leave the consumer; the prepared transaction holds them now. */
   detach(list: readonly InFlight[]): InFlight[] {
-    const out: InFlight[] = [];
-    for (const f of list) {
-      if (!this.inflight.delete(f.ackId)) continue;
-      this.owner.unregisterAck(f.ackId);
-      if (!f.entry.txAcked) this.outstanding--;
-      f.entry.txAcked = false;
-      out.push(f);
-    }
-    this.shrinkExtension(out.length);
-    return out;
+    return this.release(list);
   }
 
   /** Credit came back: let every attached queue push again. */
