@@ -382,6 +382,36 @@ describe('openwire: the ActiveMQ Java client against FerryMQ', () => {
     }
   });
 
+  test('openwire: compressed messages (jms.useCompression) arrive intact over OpenWire and STOMP', async () => {
+    const name = unique('compressed');
+    await shell.call({ cmd: 'connect', id: 'zip', url, start: true, options: { useCompression: true } });
+    await shell.call({ cmd: 'session', id: 'zs', connection: 'zip' });
+    await shell.call({ cmd: 'producer', id: 'zp', session: 'zs', dest: `queue://${name}` });
+    const text = `${'compress me '.repeat(500)}☃`;
+    const bytes = Buffer.alloc(20_000, 7);
+    await shell.call({ cmd: 'send', producer: 'zp', message: { type: 'text', body: text, properties: { n: jms.int(1) } } });
+    await shell.call({ cmd: 'send', producer: 'zp', message: { type: 'bytes', body: bytes.toString('base64') } });
+    await shell.call({ cmd: 'send', producer: 'zp', message: { type: 'map', body: { big: jms.string('x'.repeat(5000)) } } });
+    const c = await consumer(`queue://${name}`);
+    const got = await receive(c, 3);
+    assert.deepEqual(got.map((m) => m.type), ['text', 'bytes', 'map']);
+    assert.equal(got[0]?.body, text);
+    assert.equal(got[0]?.properties['n']?.value, 1);
+    assert.equal(got[1]?.body, bytes.toString('base64'));
+    assert.deepEqual(got[2]?.body, { big: jms.string('x'.repeat(5000)) });
+    // A STOMP consumer reads the inflated text.
+    await shell.call({ cmd: 'closeConsumer', consumer: c });
+    await shell.call({ cmd: 'send', producer: 'zp', message: { type: 'text', body: text } });
+    const stomp = await RawStomp.connect(tb.port);
+    try {
+      await stomp.subscribe(`/queue/${name}`);
+      assert.equal((await stomp.message()).body.toString(), text);
+    } finally {
+      stomp.close();
+    }
+    await shell.call({ cmd: 'closeConnection', connection: 'zip' });
+  });
+
   test('openwire: a client id in use is refused with InvalidClientIDException', async () => {
     await assert.rejects(shell.call({ cmd: 'connect', id: 'dup', url, clientId: 'jms-main', start: true }), /InvalidClientIDException/);
   });
