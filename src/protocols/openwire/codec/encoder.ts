@@ -6,7 +6,7 @@
  * Tight frames are sized first (pass 1) and written into one exact allocation; loose frames are
  * written into a reused scratch buffer and copied out once (Java patches the size the same way).
  * The hot commands (MessageDispatch, MessageAck, messages) take hand-written fast paths
- * (fast-tight.ts: one pass into the scratch buffer then one copy; fast-loose.ts) that write the
+ * (fast-writer.ts; tight in one pass, into a shared slab) that write the
  * same bytes as the table walk; GenericOpenWireEncoder keeps to the table walk (the reference the
  * fast paths are tested against).
  *
@@ -18,8 +18,7 @@
  */
 import { EncodeCache } from './cache.js';
 import { OpenWireEncodeError } from './errors.js';
-import { LooseFastWriter } from './fast-loose.js';
-import { TightFastWriter } from './fast-tight.js';
+import { FastWriter } from './fast-writer.js';
 import { isSupportedVersion } from './schema.js';
 import { StructureWriter } from './structure-writer.js';
 import {
@@ -32,8 +31,7 @@ const SIZE_PREFIX = 4;
 
 export class OpenWireEncoder {
   private readonly sw = new StructureWriter();
-  private readonly tightFast = new TightFastWriter(this.sw);
-  private readonly looseFast = new LooseFastWriter(this.sw);
+  private readonly fast = new FastWriter(this.sw);
   private tight = false;
   /** False in GenericOpenWireEncoder only. */
   protected fastPaths = true;
@@ -47,6 +45,7 @@ export class OpenWireEncoder {
     if (!isSupportedVersion(format.version)) throw new OpenWireEncodeError(`OpenWire version ${format.version} is not supported`);
     this.sw.version = format.version;
     this.tight = format.tightEncoding;
+    this.fast.tight = format.tightEncoding;
     this.sw.stackTraceEnabled = format.stackTraceEnabled;
     this.sw.cache = format.cacheEnabled ? new EncodeCache(format.cacheSize) : null;
   }
@@ -68,7 +67,7 @@ export class OpenWireEncoder {
     sw.cache?.sweep();
     const fast = this.fastPaths && isHot(command);
     if (this.tight) {
-      if (fast) return this.tightFast.frame(command);
+      if (fast) return this.fast.frame(command);
       sw.bs.reset();
       const size = 1 + sw.size(command) + sw.bs.marshalledSize();
       const frame = Buffer.allocUnsafe(SIZE_PREFIX + size);
@@ -87,7 +86,7 @@ export class OpenWireEncoder {
     w.useScratch();
     w.i32(0);
     w.u8(command.type);
-    if (fast) this.looseFast.body(command);
+    if (fast) this.fast.body(command);
     else sw.writeLoose(command);
     w.buf.writeInt32BE(w.pos - SIZE_PREFIX, 0);
     return w.takeCopy();

@@ -1,25 +1,31 @@
 /**
- * Hand-written tight encoding of the hot commands: MessageDispatch (21), MessageAck (22) and the
- * message classes (23..29), byte-identical to the table walk in structure-writer.ts (which stays
- * the reference; test/codec/openwire-fastpath.test.ts compares the two on random streams).
+ * Hand-written encoding of the hot commands: MessageDispatch (21), MessageAck (22) and the message
+ * classes (23..29), tight and loose, byte-identical to the table walk in structure-writer.ts (which
+ * stays the reference; test/codec/openwire-fastpath.test.ts compares the two on random streams).
+ * One field sequence per structure serves both encodings; the primitives (bool, long, string,
+ * cached...) branch on the encoding.
  *
- * One pass instead of two: the body is written while the booleans go into the BooleanStream, then
- * the size, type and booleans are put in front of it (see frame()). The cache gives
- * the same indexes as the two passes: structure-writer's pass 1 adds a new entry after its
+ * Tight takes one pass instead of two: the body is written while the booleans go into the
+ * BooleanStream, then the size, type and booleans are put in front of it (see frame()). The cache
+ * gives the same indexes as the two passes: structure-writer's pass 1 adds a new entry after its
  * children and pass 2 writes the slot it got, so here a new entry's index is written as a
- * placeholder and patched once its children are written and it has been added.
+ * placeholder and patched once its children are written and it has been added. Loose is one pass
+ * already, and a new entry takes its slot before its children (looseMarshalCachedObject).
  *
  * The ids, destinations and messages the hot commands carry are written inline; any other nested
  * structure (an XA transaction id, a dataStructure, broker paths, a poison cause) goes through
- * the generic writer, sized and then written in place by replaying its booleans (mark/replayFrom).
+ * the generic writer (in tight encoding sized, then written in place by replaying its booleans
+ * with mark/replayFrom).
  */
 import type { EncodeCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import { writeAscii } from './strings.js';
-import { TIGHT_STRING_MAX, tightStringLength, type StructureWriter } from './structure-writer.js';
+import { TIGHT_STRING_MAX, looseStringLength, tightStringLength, type StructureWriter } from './structure-writer.js';
 import type { DataStructure, Message, MessageAck, MessageDispatch, WireThrowable } from './types.js';
 
 const SIZE_PREFIX = 4;
+/** writeUTF's unsigned short length. */
+const UTF_MAX = 65535;
 /** Message.jmsxGroupFirstForConsumer and MessageId.textView are on the wire from v10, MessageAck.poisonCause from v7. */
 const V10 = 10;
 const V7 = 7;
@@ -58,10 +64,13 @@ function writeHead(buf: Buffer, at: number, size: number, type: number): void {
   buf[at + 4] = type;
 }
 
-export class TightFastWriter {
+export class FastWriter {
+  /** The negotiated encoding (the encoder sets it with the format). */
+  tight = false;
+
   constructor(private readonly sw: StructureWriter) {}
 
-  /** The whole frame of a MessageDispatch, MessageAck or message, size prefix included. */
+  /** The whole tight frame of a MessageDispatch, MessageAck or message, size prefix included. */
   frame(command: MessageDispatch | MessageAck | Message): Buffer {
     const { bs, w } = this.sw;
     bs.reset();
@@ -79,9 +88,7 @@ export class TightFastWriter {
       w.useAt(target, slabUsed + HEAD_ROOM);
     }
     const bodyStart = w.pos;
-    if (command.type === 21) this.dispatch(command);
-    else if (command.type === 22) this.ack(command);
-    else this.message(command);
+    this.body(command);
     const head = SIZE_PREFIX + 1 + bs.marshalledSize();
     const size = head - SIZE_PREFIX + w.pos - bodyStart;
     if (w.buf === target && head <= HEAD_ROOM) {
@@ -100,10 +107,17 @@ export class TightFastWriter {
     return frame;
   }
 
+  /** The body (after the type byte) into sw.w: all of a loose frame's work. */
+  body(command: MessageDispatch | MessageAck | Message): void {
+    if (command.type === 21) this.dispatch(command);
+    else if (command.type === 22) this.ack(command);
+    else this.message(command);
+  }
+
   private dispatch(d: MessageDispatch): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     w.i32(num(d.commandId));
-    bs.write(d.responseRequired === true);
+    this.bool(d.responseRequired === true);
     this.cached(d.consumerId);
     this.cached(d.destination);
     this.nested(d.message);
@@ -111,9 +125,9 @@ export class TightFastWriter {
   }
 
   private ack(a: MessageAck): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     w.i32(num(a.commandId));
-    bs.write(a.responseRequired === true);
+    this.bool(a.responseRequired === true);
     this.cached(a.destination);
     this.cached(a.transactionId);
     this.cached(a.consumerId);
@@ -125,9 +139,9 @@ export class TightFastWriter {
   }
 
   private message(m: Message): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     w.i32(num(m.commandId));
-    bs.write(m.responseRequired === true);
+    this.bool(m.responseRequired === true);
     this.cached(m.producerId);
     this.cached(m.destination);
     this.cached(m.transactionId);
@@ -137,7 +151,7 @@ export class TightFastWriter {
     this.string(m.groupID);
     w.i32(num(m.groupSequence));
     this.string(m.correlationId);
-    bs.write(m.persistent === true);
+    this.bool(m.persistent === true);
     this.long(m.expiration);
     w.u8(num(m.priority));
     this.nested(m.replyTo);
@@ -147,83 +161,95 @@ export class TightFastWriter {
     this.bytes(m.marshalledProperties);
     this.nested(m.dataStructure);
     this.cached(m.targetConsumerId);
-    bs.write(m.compressed === true);
+    this.bool(m.compressed === true);
     w.i32(num(m.redeliveryCounter));
     this.array(m.brokerPath);
     this.long(m.arrival);
     this.string(m.userID);
-    bs.write(m.recievedByDFBridge === true);
-    bs.write(m.droppable === true);
+    this.bool(m.recievedByDFBridge === true);
+    this.bool(m.droppable === true);
     this.array(m.cluster);
     this.long(m.brokerInTime);
     this.long(m.brokerOutTime);
-    if (this.sw.version >= V10) bs.write(m.jmsxGroupFirstForConsumer === true);
+    if (this.sw.version >= V10) this.bool(m.jmsxGroupFirstForConsumer === true);
     if (m.type === 29) {
       this.string(m.remoteBlobUrl);
       this.string(m.mimeType);
-      bs.write(m.deletedByBroker === true);
+      this.bool(m.deletedByBroker === true);
     }
   }
 
-  /** A nested structure (presence bit, type byte, body); the hot types inline, the others generic. */
+  /** A nested structure (presence, type byte, body); the hot types inline, the others generic. */
   private nested(o: DataStructure | null | undefined): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     if (o === null || o === undefined) {
-      bs.write(false);
+      this.bool(false);
       return;
     }
     switch (o.type) {
       case 100: case 101: case 102: case 103:
-        bs.write(true);
+        this.bool(true);
         w.u8(o.type);
         this.string(o.physicalName);
         return;
       case 110:
-        bs.write(true);
+        this.bool(true);
         w.u8(110);
         if (this.sw.version >= V10) this.string(o.textView);
         this.cached(o.producerId);
         this.long(o.producerSequenceId);
         this.long(o.brokerSequenceId);
         return;
+      case 111:
+        this.bool(true);
+        w.u8(111);
+        this.long(o.value);
+        this.cached(o.connectionId);
+        return;
+      case 120:
+        this.bool(true);
+        w.u8(120);
+        this.string(o.value);
+        return;
       case 122:
-        bs.write(true);
+        this.bool(true);
         w.u8(122);
         this.string(o.connectionId);
         this.long(o.sessionId);
         this.long(o.value);
         return;
       case 123:
-        bs.write(true);
+        this.bool(true);
         w.u8(123);
         this.string(o.connectionId);
         this.long(o.value);
         this.long(o.sessionId);
         return;
-      case 111:
-        bs.write(true);
-        w.u8(111);
-        this.long(o.value);
-        this.cached(o.connectionId);
-        return;
-      case 120:
-        bs.write(true);
-        w.u8(120);
-        this.string(o.value);
-        return;
       case 23: case 24: case 25: case 26: case 27: case 28: case 29:
-        bs.write(true);
+        this.bool(true);
         w.u8(o.type);
-        bs.write(false); // MarshallAware: not pre-marshalled
+        if (this.tight) this.sw.bs.write(false); // MarshallAware: not pre-marshalled
         this.message(o);
         return;
-      default: {
-        const mark = bs.mark();
-        this.sw.nestedSize(o);
-        bs.replayFrom(mark);
-        this.sw.writeNested(o);
-      }
+      default:
+        if (!this.tight) {
+          this.sw.looseNested(o);
+          return;
+        }
+        this.replayed(o, this.sw.nestedSize, this.sw.writeNested);
     }
+  }
+
+  /**
+   * A generic tight structure written in place: sized (its booleans recorded, cache entries
+   * added), then written by replaying those booleans, as the two passes would.
+   */
+  private replayed<T>(o: T, size: (o: T) => unknown, write: (o: T) => void): void {
+    const bs = this.sw.bs;
+    const mark = bs.mark();
+    size.call(this.sw, o);
+    bs.replayFrom(mark);
+    write.call(this.sw, o);
   }
 
   private cached(o: DataStructure | null | undefined): void {
@@ -232,49 +258,67 @@ export class TightFastWriter {
       this.nested(o);
       return;
     }
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     const s = o ?? null;
     const key = cacheKey(s);
     const hit = cache.lookup(key);
+    this.bool(hit === undefined);
     if (hit !== undefined) {
-      bs.write(false);
       w.i16(hit);
-      return;
+    } else if (this.tight) {
+      const at = w.pos;
+      w.i16(0);
+      this.nested(s);
+      w.buf.writeUInt16BE(cache.add(key) & 0xffff, at);
+    } else {
+      w.i16(cache.add(key));
+      this.nested(s);
     }
-    bs.write(true);
-    const at = w.pos;
-    w.i16(0);
-    this.nested(s);
-    w.buf.writeUInt16BE(cache.add(key) & 0xffff, at);
   }
 
+  private bool(v: boolean): void {
+    if (this.tight) this.sw.bs.write(v);
+    else this.sw.w.bool(v);
+  }
+
+  /** Presence, then (tight) an ASCII bit; a short length and the bytes, one byte per char when ASCII. */
   private string(v: string | null | undefined): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     if (typeof v !== 'string') {
-      bs.write(false);
+      this.bool(false);
       return;
     }
-    bs.write(true);
+    this.bool(true);
     const n = v.length;
-    if (n <= TIGHT_STRING_MAX) {
+    if (n <= (this.tight ? TIGHT_STRING_MAX : UTF_MAX)) {
       w.ensure(2 + n);
       if (writeAscii(w.buf, w.pos + 2, v)) {
-        bs.write(true);
+        if (this.tight) this.sw.bs.write(true);
         w.buf.writeUInt16BE(n, w.pos);
         w.pos += 2 + n;
         return;
       }
     }
-    const len = tightStringLength(v);
-    bs.write(false);
+    let len: number;
+    if (this.tight) {
+      len = tightStringLength(v);
+      this.sw.bs.write(false);
+    } else {
+      len = looseStringLength(v);
+    }
     w.i16(len);
     w.utf(v, len);
   }
 
-  /** Tight long: 2 size bits, then 0, 2, 4 or 8 bytes (BaseDataStreamMarshaller.tightMarshalLong1). */
+  /** Loose: 8 bytes; tight: 2 size bits, then 0, 2, 4 or 8 bytes (BaseDataStreamMarshaller.tightMarshalLong1). */
   private long(x: number): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     const v = num(x);
+    if (!this.tight) {
+      w.i64(v);
+      return;
+    }
+    const bs = this.sw.bs;
     if (v === 0) {
       bs.write(false);
       bs.write(false);
@@ -294,35 +338,23 @@ export class TightFastWriter {
   }
 
   private bytes(v: Uint8Array | null): void {
-    const { bs, w } = this.sw;
+    const w = this.sw.w;
     const present = v instanceof Uint8Array;
-    bs.write(present);
+    this.bool(present);
     if (!present) return;
     w.i32(v.length);
     w.bytes(v);
   }
 
   private array(a: DataStructure[] | null): void {
-    const bs = this.sw.bs;
-    if (a === null || a === undefined) {
-      bs.write(false);
-      return;
-    }
-    const mark = bs.mark();
-    this.sw.arraySize(a);
-    bs.replayFrom(mark);
-    this.sw.writeArray(a);
+    if (!this.tight) this.sw.looseArray(a ?? null);
+    else if (a === null || a === undefined) this.sw.bs.write(false);
+    else this.replayed(a, this.sw.arraySize, this.sw.writeArray);
   }
 
   private throwable(t: WireThrowable | null): void {
-    const bs = this.sw.bs;
-    if (t === null || t === undefined) {
-      bs.write(false);
-      return;
-    }
-    const mark = bs.mark();
-    this.sw.throwableSize(t);
-    bs.replayFrom(mark);
-    this.sw.writeThrowable(t);
+    if (!this.tight) this.sw.looseThrowable(t ?? null);
+    else if (t === null || t === undefined) this.sw.bs.write(false);
+    else this.replayed(t, this.sw.throwableSize, this.sw.writeThrowable);
   }
 }
