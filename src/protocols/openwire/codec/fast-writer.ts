@@ -181,53 +181,45 @@ export class FastWriter {
 
   /** A nested structure (presence, type byte, body); the hot types inline, the others generic. */
   private nested(o: DataStructure | null | undefined): void {
-    const w = this.sw.w;
     if (o === null || o === undefined) {
       this.bool(false);
       return;
     }
     switch (o.type) {
       case 100: case 101: case 102: case 103:
-        this.bool(true);
-        w.u8(o.type);
+        this.present(o.type);
         this.string(o.physicalName);
         return;
       case 110:
-        this.bool(true);
-        w.u8(110);
+        this.present(110);
         if (this.sw.version >= V10) this.string(o.textView);
         this.cached(o.producerId);
         this.long(o.producerSequenceId);
         this.long(o.brokerSequenceId);
         return;
       case 111:
-        this.bool(true);
-        w.u8(111);
+        this.present(111);
         this.long(o.value);
         this.cached(o.connectionId);
         return;
       case 120:
-        this.bool(true);
-        w.u8(120);
+        this.present(120);
         this.string(o.value);
         return;
       case 122:
-        this.bool(true);
-        w.u8(122);
+        this.present(122);
         this.string(o.connectionId);
         this.long(o.sessionId);
         this.long(o.value);
         return;
       case 123:
-        this.bool(true);
-        w.u8(123);
+        this.present(123);
         this.string(o.connectionId);
         this.long(o.value);
         this.long(o.sessionId);
         return;
       case 23: case 24: case 25: case 26: case 27: case 28: case 29:
-        this.bool(true);
-        w.u8(o.type);
+        this.present(o.type);
         if (this.tight) this.sw.bs.write(false); // MarshallAware: not pre-marshalled
         this.message(o);
         return;
@@ -238,6 +230,12 @@ export class FastWriter {
         }
         this.replayed(o, this.sw.nestedSize, this.sw.writeNested);
     }
+  }
+
+  /** The head of a nested structure that is there: its presence and its type byte. */
+  private present(type: number): void {
+    this.bool(true);
+    this.sw.w.u8(type);
   }
 
   /**
