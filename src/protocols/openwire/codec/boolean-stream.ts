@@ -19,22 +19,38 @@ export class BooleanStreamWriter {
   private readBit = 0;
 
   reset(): void {
-    this.data.fill(0, 0, this.length);
     this.length = 0;
     this.bitPos = 0;
   }
 
   write(value: boolean): void {
+    const data = this.data;
     if (this.bitPos === 0) {
-      if (this.length === this.data.length) {
-        const grown = new Uint8Array(this.data.length * 2);
-        grown.set(this.data);
-        this.data = grown;
-      }
-      this.length++;
+      // A new byte: cleared here, so reset() need not clear the previous frame's bytes.
+      if (this.length === data.length) this.grow();
+      this.data[this.length++] = value ? 1 : 0;
+      this.bitPos = 1;
+      return;
     }
-    if (value) this.data[this.length - 1] = (this.data[this.length - 1] as number) | (1 << this.bitPos);
+    if (value) data[this.length - 1] = (data[this.length - 1] as number) | (1 << this.bitPos);
     this.bitPos = (this.bitPos + 1) & 7;
+  }
+
+  private grow(): void {
+    const grown = new Uint8Array(this.data.length * 2);
+    grown.set(this.data);
+    this.data = grown;
+  }
+
+  /** Bits written so far: where a sub-structure's bits start, for replayFrom (fast-tight.ts). */
+  mark(): number {
+    return this.bitPos === 0 ? this.length * 8 : (this.length - 1) * 8 + this.bitPos;
+  }
+
+  /** Replays from bit `mark` (a value of mark()): a sub-structure sized in place is then written. */
+  replayFrom(mark: number): void {
+    this.readPos = mark >> 3;
+    this.readBit = mark & 7;
   }
 
   /** Bytes the stream takes on the wire, prefix included. */
@@ -55,7 +71,9 @@ export class BooleanStreamWriter {
       buf.writeUInt16BE(this.length, p);
       p += 2;
     }
-    buf.set(this.data.subarray(0, this.length), p);
+    // Usually a few bytes: a loop beats making a subarray for set().
+    const data = this.data;
+    for (let i = 0; i < this.length; i++) buf[p + i] = data[i] as number;
     this.readPos = 0;
     this.readBit = 0;
     return p + this.length;

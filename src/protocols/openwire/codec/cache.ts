@@ -74,6 +74,8 @@ export class EncodeCache {
   private readonly index = new Map<unknown, number>();
   private next = 0;
   private evict = 0;
+  /** The null key's slot, also kept here: most cached fields of a message are null, and a field read beats a Map probe. */
+  private nullSlot: number | undefined = undefined;
 
   constructor(size: number) {
     this.slots = new Array<unknown>(effectiveCacheSize(size)).fill(undefined);
@@ -83,6 +85,7 @@ export class EncodeCache {
     const limit = this.slots.length - MARSHAL_CACHE_FREE_SPACE;
     while (this.index.size > limit && this.index.size > 0) {
       const key = this.slots[this.evict];
+      if (key === undefined) this.nullSlot = undefined;
       this.index.delete(key === undefined ? NULL_KEY : key);
       this.slots[this.evict] = undefined;
       if (++this.evict >= this.slots.length) this.evict = 0;
@@ -90,14 +93,19 @@ export class EncodeCache {
   }
 
   lookup(key: unknown): number | undefined {
-    return this.index.get(key);
+    return key === NULL_KEY ? this.nullSlot : this.index.get(key);
   }
 
   add(key: unknown): number {
     const i = this.next;
     if (++this.next >= this.slots.length) this.next = 0;
     if (this.index.size >= this.slots.length) return -1;
-    this.slots[i] = key === NULL_KEY ? undefined : key;
+    if (key === NULL_KEY) {
+      this.slots[i] = undefined;
+      this.nullSlot = i;
+    } else {
+      this.slots[i] = key;
+    }
     this.index.set(key, i);
     return i;
   }

@@ -54,7 +54,7 @@ export interface OpenWireDecoderOptions {
 }
 
 export class OpenWireDecoder {
-  private readonly reader = new StructureReader();
+  protected readonly reader = new StructureReader();
   private maxFrameSize: number;
   private formatSet = false;
   /** Set once a WireFormatInfo is decoded before setFormat(): decoding pauses there. */
@@ -168,5 +168,13 @@ export class OpenWireDecoder {
     }
     if (r.r.pos !== end) throw new DecodeFailure('malformed', `${end - r.r.pos} bytes left over after a frame of type ${type}`);
     return command;
+  }
+}
+
+/** The table walk alone, without the fast paths: the reference they are tested and measured against. */
+export class GenericOpenWireDecoder extends OpenWireDecoder {
+  constructor(options: OpenWireDecoderOptions = {}) {
+    super(options);
+    this.reader.fastPaths = false;
   }
 }

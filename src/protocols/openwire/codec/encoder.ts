@@ -5,6 +5,10 @@
  *
  * Tight frames are sized first (pass 1) and written into one exact allocation; loose frames are
  * written into a reused scratch buffer and copied out once (Java patches the size the same way).
+ * The hot commands (MessageDispatch, MessageAck, messages) take hand-written fast paths
+ * (fast-writer.ts; tight in one pass, into a shared slab) that write the
+ * same bytes as the table walk; GenericOpenWireEncoder keeps to the table walk (the reference the
+ * fast paths are tested against).
  *
  * Contract: encode() throws OpenWireEncodeError for a command it cannot express (a string too long
  * for its field, a type the version lacks). The encode cache may already have recorded entries
@@ -14,16 +18,23 @@
  */
 import { EncodeCache } from './cache.js';
 import { OpenWireEncodeError } from './errors.js';
+import { FastWriter } from './fast-writer.js';
 import { isSupportedVersion } from './schema.js';
 import { StructureWriter } from './structure-writer.js';
-import { DataType, MAX_OPENWIRE_VERSION, type Command, type OpenWireFormat, type WireFormatInfo } from './types.js';
+import {
+  DataType, MAX_OPENWIRE_VERSION, type Command, type Message, type MessageAck, type MessageDispatch, type OpenWireFormat,
+  type WireFormatInfo,
+} from './types.js';
 import { writeWireFormatInfoLoose } from './wire-format-info.js';
 
 const SIZE_PREFIX = 4;
 
 export class OpenWireEncoder {
   private readonly sw = new StructureWriter();
+  private readonly fast = new FastWriter(this.sw);
   private tight = false;
+  /** False in GenericOpenWireEncoder only. */
+  protected fastPaths = true;
 
   constructor() {
     this.sw.version = MAX_OPENWIRE_VERSION;
@@ -34,6 +45,7 @@ export class OpenWireEncoder {
     if (!isSupportedVersion(format.version)) throw new OpenWireEncodeError(`OpenWire version ${format.version} is not supported`);
     this.sw.version = format.version;
     this.tight = format.tightEncoding;
+    this.fast.tight = format.tightEncoding;
     this.sw.stackTraceEnabled = format.stackTraceEnabled;
     this.sw.cache = format.cacheEnabled ? new EncodeCache(format.cacheSize) : null;
   }
@@ -53,7 +65,9 @@ export class OpenWireEncoder {
     if (command.type === DataType.WIREFORMAT_INFO) return this.encodeWireFormatInfo(command);
     const sw = this.sw;
     sw.cache?.sweep();
+    const fast = this.fastPaths && isHot(command);
     if (this.tight) {
+      if (fast) return this.fast.frame(command);
       sw.bs.reset();
       const size = 1 + sw.size(command) + sw.bs.marshalledSize();
       const frame = Buffer.allocUnsafe(SIZE_PREFIX + size);
@@ -72,8 +86,21 @@ export class OpenWireEncoder {
     w.useScratch();
     w.i32(0);
     w.u8(command.type);
-    sw.writeLoose(command);
+    if (fast) this.fast.body(command);
+    else sw.writeLoose(command);
     w.buf.writeInt32BE(w.pos - SIZE_PREFIX, 0);
     return w.takeCopy();
+  }
+}
+
+function isHot(command: Command): command is MessageDispatch | MessageAck | Message {
+  return command.type >= DataType.MESSAGE_DISPATCH && command.type <= DataType.ACTIVEMQ_BLOB_MESSAGE;
+}
+
+/** The table walk alone, without the fast paths: the reference they are tested and measured against. */
+export class GenericOpenWireEncoder extends OpenWireEncoder {
+  constructor() {
+    super();
+    this.fastPaths = false;
   }
 }

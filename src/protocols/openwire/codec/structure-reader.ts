@@ -20,7 +20,11 @@ import {
   ARRAY, BOOL, BYTE, BYTES, CACHED, INT, LONG, NESTED, SHORT, STRING, THROWABLE,
   accepts, defaultValue, isMarshallAware, layoutOf, type FieldSpec,
 } from './schema.js';
-import type { DataStructure, WireStackTraceElement, WireThrowable } from './types.js';
+import type { DataStructure, DestinationType, MessageType, WireStackTraceElement, WireThrowable } from './types.js';
+import {
+  readAck, readConnectionId, readConsumerId, readDestination, readDispatch, readLocalTransactionId, readMessage,
+  readMessageId, readProducerId,
+} from './fast-reader.js';
 import { FrameReader } from './wire.js';
 
 /** Nested structures and throwable causes, together: real frames stay under 10. */
@@ -38,6 +42,8 @@ export class StructureReader {
   version = 12;
   cache: DecodeCache | null = null;
   stackTraceEnabled = false;
+  /** Hand-written readers for the hot structures (fast-reader.ts); false only in GenericOpenWireDecoder. */
+  fastPaths = true;
   private depth = 0;
   private count = 0;
 
@@ -52,13 +58,36 @@ export class StructureReader {
     return this.tight ? this.bs.read() : this.r.bool();
   }
 
-  private enter(): void {
+  /** Counts a structure being read against the depth and per-frame limits; leave() when it is read. */
+  enter(): void {
     if (++this.depth > MAX_DEPTH) throw new DecodeFailure('limit', `structures nested deeper than ${MAX_DEPTH}`);
     if (++this.count > MAX_STRUCTURES) throw new DecodeFailure('limit', `more than ${MAX_STRUCTURES} structures in one frame`);
   }
 
+  leave(): void {
+    this.depth--;
+  }
+
   /** The body of a structure whose type byte was just read. */
   body(type: number): DataStructure {
+    if (this.fastPaths) {
+      switch (type) {
+        case 21: return readDispatch(this);
+        case 22: return readAck(this);
+        case 23: case 24: case 25: case 26: case 27: case 28: case 29: return readMessage(this, type as MessageType);
+        case 100: case 101: case 102: case 103: return readDestination(this, type as DestinationType);
+        case 110: return readMessageId(this);
+        case 111: return readLocalTransactionId(this);
+        case 120: return readConnectionId(this);
+        case 122: return readConsumerId(this);
+        case 123: return readProducerId(this);
+      }
+    }
+    return this.walk(type);
+  }
+
+  /** body() by the table (the reference the fast paths are tested against). */
+  private walk(type: number): DataStructure {
     const layout = layoutOf(this.version, type);
     if (layout === undefined) throw new DecodeFailure('unknown-type', `unknown data structure type ${type} in OpenWire v${this.version}`);
     this.enter();
@@ -74,7 +103,7 @@ export class StructureReader {
       o[f.name] = defaultValue(f.kind);
     }
     if (type >= 100 && type <= 103 && o.physicalName === null) o.physicalName = '';
-    this.depth--;
+    this.leave();
     return o as unknown as DataStructure;
   }
 
@@ -95,7 +124,7 @@ export class StructureReader {
     }
   }
 
-  private long(): number {
+  long(): number {
     if (!this.tight) return this.r.i64();
     if (this.bs.read()) return this.bs.read() ? this.r.i64() : this.r.u32();
     return this.bs.read() ? this.r.u16() : 0;
@@ -117,7 +146,7 @@ export class StructureReader {
     return this.body(type);
   }
 
-  private cached(accept: number): DataStructure | null {
+  cached(accept: number): DataStructure | null {
     const cache = this.cache;
     if (cache === null) return this.nested(accept);
     if (this.flag()) {
@@ -133,7 +162,7 @@ export class StructureReader {
     return o;
   }
 
-  private array(accept: number): DataStructure[] | null {
+  array(accept: number): DataStructure[] | null {
     if (!this.flag()) return null;
     const n = this.r.i16();
     if (n < 0) throw new DecodeFailure('malformed', `negative array length ${n}`);
@@ -148,7 +177,7 @@ export class StructureReader {
     return out;
   }
 
-  private throwable(): WireThrowable | null {
+  throwable(): WireThrowable | null {
     if (!this.flag()) return null;
     this.enter();
     const className = this.string() ?? '';
@@ -166,7 +195,7 @@ export class StructureReader {
       }
       cause = this.throwable();
     }
-    this.depth--;
+    this.leave();
     return { className, message, stackTrace, cause };
   }
 }

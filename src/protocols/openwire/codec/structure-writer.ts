@@ -21,9 +21,23 @@ import type { DataStructure, WireThrowable } from './types.js';
 import { FrameWriter } from './wire.js';
 
 /** Tight ASCII strings carry a signed short length; Java refuses utflen >= Short.MAX_VALUE (tightMarshalString1). */
-const TIGHT_STRING_MAX = 32766;
+export const TIGHT_STRING_MAX = 32766;
 /** writeUTF's unsigned short length. */
 const UTF_MAX = 65535;
+
+/** Modified UTF-8 bytes of a tight string; throws where Java would refuse it. */
+export function tightStringLength(s: string): number {
+  const len = modifiedUtf8Length(s);
+  if (len > TIGHT_STRING_MAX) throw new OpenWireEncodeError(`string of ${len} UTF-8 bytes is too long for tight encoding`);
+  return len;
+}
+
+/** Modified UTF-8 bytes of a loose string (writeUTF); throws where Java would refuse it. */
+export function looseStringLength(s: string): number {
+  const len = modifiedUtf8Length(s);
+  if (len > UTF_MAX) throw new OpenWireEncodeError(`string of ${len} UTF-8 bytes is too long for writeUTF`);
+  return len;
+}
 
 type Fields = Record<string, unknown>;
 
@@ -97,20 +111,19 @@ export class StructureWriter {
   private stringSize(s: string | null): number {
     this.bs.write(s !== null);
     if (s === null) return 0;
-    const len = modifiedUtf8Length(s);
-    if (len > TIGHT_STRING_MAX) throw new OpenWireEncodeError(`string of ${len} UTF-8 bytes is too long for tight encoding`);
+    const len = tightStringLength(s);
     this.bs.write(len === s.length);
     return len + 2;
   }
 
-  private nestedSize(o: DataStructure | null): number {
+  nestedSize(o: DataStructure | null): number {
     this.bs.write(o !== null);
     if (o === null) return 0;
     if (isMarshallAware(o.type)) this.bs.write(false);
     return 1 + this.size(o);
   }
 
-  private cachedSize(o: DataStructure | null): number {
+  cachedSize(o: DataStructure | null): number {
     const cache = this.cache;
     if (cache === null) return this.nestedSize(o);
     const key = cacheKey(o);
@@ -122,7 +135,7 @@ export class StructureWriter {
     return 2 + n;
   }
 
-  private arraySize(a: DataStructure[] | null): number {
+  arraySize(a: DataStructure[] | null): number {
     this.bs.write(a !== null);
     if (a === null) return 0;
     let n = 2;
@@ -130,7 +143,7 @@ export class StructureWriter {
     return n;
   }
 
-  private throwableSize(t: WireThrowable | null): number {
+  throwableSize(t: WireThrowable | null): number {
     this.bs.write(t !== null);
     if (t === null) return 0;
     let n = this.stringSize(t.className) + this.stringSize(t.message);
@@ -197,7 +210,7 @@ export class StructureWriter {
     }
   }
 
-  private writeNested(o: DataStructure | null): void {
+  writeNested(o: DataStructure | null): void {
     if (!this.bs.read()) return;
     const s = o as DataStructure;
     this.w.u8(s.type);
@@ -205,7 +218,7 @@ export class StructureWriter {
     this.write(s);
   }
 
-  private writeCached(o: DataStructure | null): void {
+  writeCached(o: DataStructure | null): void {
     const cache = this.cache;
     if (cache === null) {
       this.writeNested(o);
@@ -217,14 +230,14 @@ export class StructureWriter {
     if (isNew) this.writeNested(o);
   }
 
-  private writeArray(a: DataStructure[] | null): void {
+  writeArray(a: DataStructure[] | null): void {
     if (!this.bs.read()) return;
     const arr = a as DataStructure[];
     this.w.i16(arr.length);
     for (let i = 0; i < arr.length; i++) this.writeNested(arr[i] as DataStructure);
   }
 
-  private writeThrowable(t: WireThrowable | null): void {
+  writeThrowable(t: WireThrowable | null): void {
     if (!this.bs.read()) return;
     const th = t as WireThrowable;
     this.writeString(th.className);
@@ -275,13 +288,12 @@ export class StructureWriter {
   looseString(s: string | null): void {
     this.w.bool(s !== null);
     if (s === null) return;
-    const len = modifiedUtf8Length(s);
-    if (len > UTF_MAX) throw new OpenWireEncodeError(`string of ${len} UTF-8 bytes is too long for writeUTF`);
+    const len = looseStringLength(s);
     this.w.i16(len);
     this.w.utf(s, len);
   }
 
-  private looseNested(o: DataStructure | null): void {
+  looseNested(o: DataStructure | null): void {
     this.w.bool(o !== null);
     if (o === null) return;
     this.w.u8(o.type);
@@ -305,14 +317,14 @@ export class StructureWriter {
     this.looseNested(o);
   }
 
-  private looseArray(a: DataStructure[] | null): void {
+  looseArray(a: DataStructure[] | null): void {
     this.w.bool(a !== null);
     if (a === null) return;
     this.w.i16(a.length);
     for (let i = 0; i < a.length; i++) this.looseNested(a[i] as DataStructure);
   }
 
-  private looseThrowable(t: WireThrowable | null): void {
+  looseThrowable(t: WireThrowable | null): void {
     this.w.bool(t !== null);
     if (t === null) return;
     this.looseString(t.className);

@@ -124,6 +124,12 @@ export class FrameWriter {
     this.pos = 0;
   }
 
+  /** Write into `buf` from `pos` on (a slab region, fast-tight.ts); growing moves to a new buffer. */
+  useAt(buf: Buffer, pos: number): void {
+    this.buf = buf;
+    this.pos = pos;
+  }
+
   useScratch(): void {
     this.buf = this.scratch;
     this.pos = 0;
@@ -139,27 +145,42 @@ export class FrameWriter {
     this.buf = grown;
   }
 
+  // Stores go byte by byte into the Uint8Array (which keeps the low 8 bits of any number, as
+  // ToInt32 then masking does): the same bytes as Buffer.write*BE without its argument checks.
+
   u8(v: number): void {
     this.ensure(1);
-    this.buf[this.pos++] = v & 0xff;
+    this.buf[this.pos++] = v;
   }
 
   bool(v: boolean): void {
     this.u8(v ? 1 : 0);
   }
 
+  /** The low 16 bits of ToInt32(v). */
   i16(v: number): void {
     this.ensure(2);
-    this.buf.writeUInt16BE(v & 0xffff, this.pos);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >> 8;
+    b[p + 1] = v;
+    this.pos = p + 2;
   }
 
+  /** ToInt32(v). */
   i32(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32BE(v | 0, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    const x = v | 0;
+    b[p] = x >> 24;
+    b[p + 1] = x >> 16;
+    b[p + 2] = x >> 8;
+    b[p + 3] = x;
+    this.pos = p + 4;
   }
 
+  /** A Java long: the integer part of v, clamped to the long range (NaN writes 0). */
   i64(v: number): void {
     this.ensure(8);
     let hi: number;
@@ -175,9 +196,17 @@ export class FrameWriter {
       hi = Math.floor(t / TWO_POW_32);
       lo = t - hi * TWO_POW_32;
     }
-    this.buf.writeInt32BE(hi, this.pos);
-    this.buf.writeUInt32BE(lo, this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = hi >> 24;
+    b[p + 1] = hi >> 16;
+    b[p + 2] = hi >> 8;
+    b[p + 3] = hi;
+    b[p + 4] = lo >>> 24;
+    b[p + 5] = lo >>> 16;
+    b[p + 6] = lo >>> 8;
+    b[p + 7] = lo;
+    this.pos = p + 8;
   }
 
   bytes(b: Uint8Array): void {
