@@ -19,6 +19,7 @@
  * Also a CLI: `node dist/bench/activemq-config.js PORT DIR` prints the XML.
  */
 import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 
 /** The stock activemq.xml's memoryUsage: producer flow control starts at 70% of the heap. */
 const MEMORY_PERCENT_OF_HEAP = 70;
@@ -135,4 +136,21 @@ if (invokedDirectly) {
     process.exit(2);
   }
   process.stdout.write(activemqXml(port, dir));
+}
+
+/** The JVM arguments that start ActiveMQ from its install `home` on the activemq.xml in `dir`. */
+export function activemqLaunchArgs(home: string, dir: string, heap: readonly string[]): string[] {
+  return [
+    ...heap,
+    `-Dactivemq.home=${home}`,
+    `-Dactivemq.base=${dir}`,
+    `-Dactivemq.conf=${dir}`,
+    `-Dactivemq.data=${join(dir, 'data')}`,
+    `-Djava.io.tmpdir=${dir}`,
+    `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+    '-jar',
+    join(home, 'bin', 'activemq.jar'),
+    'start',
+    `xbean:file:${join(dir, 'activemq.xml')}`,
+  ];
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore, type ActiveMqXmlExtra } from './activemq-config.js';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqLaunchArgs, activemqXml, POSTGRES_JDBC_JAR, type ActiveMqStore, type ActiveMqXmlExtra } from './activemq-config.js';
 import { destroyAllDatabases, destroyDatabase, startDatabase, type BenchDatabase, type DatabaseKind } from './databases.js';
 import { LoadClient } from './load-client.js';
 import { canConnect } from '../test/helpers/ports.js';
@@ -270,19 +270,7 @@ export function spawnActiveMq(dir: string, port: number, store: ActiveMqStore | 
   writeFileSync(join(dir, 'activemq.xml'), activemqXml(port, dir, store, extra));
   writeFileSync(join(dir, 'log4j.properties'), log4j);
   if (store?.kind === 'jdbc') linkJdbcDriver(dir);
-  const args = [
-    ...ACTIVEMQ_HEAP,
-    `-Dactivemq.home=${install.home}`,
-    `-Dactivemq.base=${dir}`,
-    `-Dactivemq.conf=${dir}`,
-    `-Dactivemq.data=${join(dir, 'data')}`,
-    `-Djava.io.tmpdir=${dir}`,
-    `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
-    '-jar',
-    join(install.home, 'bin', 'activemq.jar'),
-    'start',
-    `xbean:file:${join(dir, 'activemq.xml')}`,
-  ];
+  const args = activemqLaunchArgs(install.home, dir, ACTIVEMQ_HEAP);
   const child = spawn(install.java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child, dir);
   let output = '';

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTIVEMQ_LOG4J_PROPERTIES, activemqXml } from '../../bench/activemq-config.js';
+import { ACTIVEMQ_LOG4J_PROPERTIES, activemqLaunchArgs, activemqXml } from '../../bench/activemq-config.js';
 import { findActiveMq } from '../../bench/targets.js';
 import { freePort, waitForPort } from './ports.js';
 
@@ -69,19 +69,7 @@ export async function startActiveMqBroker(options: ActiveMqBrokerOptions = {}): 
   const dir = mkdtempSync(join(tmpdir(), 'ferrymq-activemq-'));
   writeFileSync(join(dir, 'activemq.xml'), activemqXml(stompPort, dir, undefined, { openwirePort, brokerName }));
   writeFileSync(join(dir, 'log4j.properties'), ACTIVEMQ_LOG4J_PROPERTIES);
-  const args = [
-    ...HEAP,
-    `-Dactivemq.home=${install.home}`,
-    `-Dactivemq.base=${dir}`,
-    `-Dactivemq.conf=${dir}`,
-    `-Dactivemq.data=${join(dir, 'data')}`,
-    `-Djava.io.tmpdir=${dir}`,
-    `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
-    '-jar',
-    join(install.home, 'bin', 'activemq.jar'),
-    'start',
-    `xbean:file:${join(dir, 'activemq.xml')}`,
-  ];
+  const args = activemqLaunchArgs(install.home, dir, HEAP);
   const began = Date.now();
   const child = spawn(install.java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
