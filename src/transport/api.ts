@@ -27,3 +27,26 @@ export interface BoundListener {
   /** Stops accepting and destroys live connections. */
   close(): Promise<void>;
 }
+
+/** What a protocol connection does with its stream's events. */
+export interface StreamHandlers {
+  data(chunk: Buffer): void;
+  /** The socket buffer emptied: paused subscriptions may resume. */
+  drain(): void;
+  /** Error or end from the peer: tear the connection down. */
+  destroy(): void;
+  /** The stream is closed for good: release everything (once). */
+  cleanup(): void;
+}
+
+/** Wires a connection to its stream: the same five events for every protocol head. */
+export function bindStream(stream: Duplex, h: StreamHandlers, log: { debug(obj: object, msg: string): void }): void {
+  stream.on('data', (chunk: Buffer) => h.data(chunk));
+  stream.on('drain', () => h.drain());
+  stream.on('error', (err) => {
+    log.debug({ err }, 'connection error');
+    h.destroy();
+  });
+  stream.on('close', () => h.cleanup());
+  stream.on('end', () => h.destroy());
+}

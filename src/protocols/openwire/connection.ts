@@ -9,6 +9,7 @@
  * send) is answered with an ExceptionResponse and the connection stays open, as on ActiveMQ.
  */
 import type { Duplex } from 'node:stream';
+import { bindStream } from '../../transport/api.js';
 import type { Logger } from 'pino';
 import type { BrokerCore } from '../../broker/api.js';
 import type { OpenWireConfig } from '../../config/types.js';
@@ -69,14 +70,11 @@ export class OpenWireConnection {
     const c = opts.config;
     this.decoder = new OpenWireDecoder({ maxFrameSize: c.maxFrameSize });
     this.commands = new OpenWireCommands(this, broker);
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => this.onDrain());
-    stream.on('error', (err) => {
-      this.log.debug({ err }, 'connection error');
-      this.destroy();
-    });
-    stream.on('close', () => this.cleanup());
-    stream.on('end', () => this.destroy());
+    bindStream(
+      stream,
+      { data: (chunk) => this.onData(chunk), drain: () => this.onDrain(), destroy: () => this.destroy(), cleanup: () => this.cleanup() },
+      this.log,
+    );
     this.connectTimer = setTimeout(() => {
       if (!this.commands.connected) this.fail(new FerryError(ErrorCodes.PROTOCOL_ERROR, `no WireFormatInfo and ConnectionInfo within ${c.connectTimeout} ms`));
     }, c.connectTimeout);

@@ -6,6 +6,7 @@
  * when the frame asked for one, `receipt-id`) and then this connection, and only it, is closed.
  */
 import type { Duplex } from 'node:stream';
+import { bindStream } from '../../transport/api.js';
 import type { Logger } from 'pino';
 import { FerryError, ErrorCodes } from '../../errors.js';
 import type { BrokerCore, BrokerSession, Delivery, DeliverySink } from '../../broker/api.js';
@@ -83,14 +84,11 @@ export class StompConnection {
     private readonly onClosed: () => void,
   ) {
     this.decoder = new StompDecoder(opts.limits);
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => this.onDrain());
-    stream.on('error', (err) => {
-      this.log.debug({ err }, 'connection error');
-      this.destroy();
-    });
-    stream.on('close', () => this.cleanup());
-    stream.on('end', () => this.destroy());
+    bindStream(
+      stream,
+      { data: (chunk) => this.onData(chunk), drain: () => this.onDrain(), destroy: () => this.destroy(), cleanup: () => this.cleanup() },
+      this.log,
+    );
     if (opts.connectTimeout > 0) {
       this.connectTimer = setTimeout(() => {
         if (!this.session) this.fail(new FerryError(ErrorCodes.PROTOCOL_ERROR, 'no CONNECT frame received in time'));
