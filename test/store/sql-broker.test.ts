@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { withBroker } from '../helpers/broker.js';
 import { startMariaDb, startPostgres, type DbServer } from '../helpers/db-servers.js';
 import { bodies } from '../helpers/stomp-client.js';
+import { call, Collect, openSession, textMessage } from '../helpers/core-session.js';
 
 for (const [type, start] of [
   ['postgres', startPostgres],
@@ -52,6 +53,33 @@ for (const [type, start] of [
           await d.expectNoMessage(150);
         },
         { store: { type, url: server.url, tablePrefix: 'BROKER_' } },
+      ));
+
+    test(`store: a broker on ${type} keeps an XA prepared transaction across a restart, then commits it`, () =>
+      withBroker(
+        async (s) => {
+          const p = openSession(s.tb);
+          await call((d) => p.send(textMessage(p, 'xa.in', 'consumed', { persistent: true }), undefined, d));
+          const x = openSession(s.tb);
+          const sink = new Collect();
+          x.subscribe({ id: 'c', destination: { kind: 'queue', name: 'xa.in' }, ackMode: 'client-individual' }, sink);
+          await new Promise((r) => setTimeout(r, 50));
+          x.begin('XID:1:cc:01');
+          await call((d) => x.ack(sink.got[0]!.ackId, 'XID:1:cc:01', d));
+          await call((d) => x.send(textMessage(x, 'xa.out', 'produced', { persistent: true }), 'XID:1:cc:01', d));
+          await call((d) => x.prepare('XID:1:cc:01', d));
+          await s.restart();
+          const after = openSession(s.tb);
+          assert.deepEqual(after.preparedTransactions(), ['XID:1:cc:01']);
+          await call((d) => after.commit('XID:1:cc:01', d));
+          const out = new Collect();
+          after.subscribe({ id: 'o', destination: { kind: 'queue', name: 'xa.out' }, ackMode: 'auto' }, out);
+          const inq = new Collect();
+          after.subscribe({ id: 'i', destination: { kind: 'queue', name: 'xa.in' }, ackMode: 'auto' }, inq);
+          await new Promise((r) => setTimeout(r, 100));
+          assert.deepEqual([out.bodies(), inq.bodies()], [['produced'], []]);
+        },
+        { store: { type, url: server.url, tablePrefix: 'XA_' } },
       ));
   });
 }
