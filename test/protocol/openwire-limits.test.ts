@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { OpenWireDecoder, type ConnectionError } from '../../src/protocols/openwire/codec/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { closeAfter } from '../helpers/stomp-client.js';
-import { command, RawOpenWire, textOf, type RawOpenWireOptions } from '../helpers/openwire-raw.js';
+import { command, destination, RawOpenWire, textOf, type RawOpenWireOptions } from '../helpers/openwire-raw.js';
+import { deflateContent } from '../../src/protocols/openwire/codec/message-body.js';
 
 const FRAME_LIMIT = 64 * 1024;
 const INACTIVITY_MS = 1000;
@@ -282,4 +283,30 @@ test('openwire: ConsumerControl gives a consumer restored in pull mode its prefe
   await assert.rejects(c.message(300), /timed out|no command/i, 'nothing is pushed in pull mode');
   c.send(command(17, { consumerId: info.consumerId, destination: info.destination, prefetch: 1000 }));
   assert.equal(textOf(await c.message()), 'waiting');
+});
+
+test('openwire: a compressed body that would inflate past wireFormat.maxFrameSize is refused; the connection carries on', async (t) => {
+  const c = await connect(t, 'limited');
+  const producerId = { type: 123 as const, connectionId: c.connectionId, value: 99, sessionId: 1 };
+  // 1 MB of zeros deflates to about 1 KB: a small frame that would be 16x the 64 KB limit inflated.
+  const bomb = deflateContent(Buffer.alloc(1024 * 1024), 'bytes-message');
+  assert.ok(bomb.length < FRAME_LIMIT);
+  const id = c.send({
+    ...command(24, {
+      producerId,
+      destination: destination('queue://ow.limits.bomb'),
+      messageId: { type: 110, producerId, producerSequenceId: 1, brokerSequenceId: 0, textView: null },
+      persistent: true,
+      priority: 4,
+      timestamp: Date.now(),
+      compressed: true,
+      content: bomb,
+    }),
+    responseRequired: true,
+  });
+  const r = await c.next((x) => x.type === 30 || x.type === 31);
+  assert.ok(r.type === 31 && r.correlationId === id, `ExceptionResponse, got type ${r.type}`);
+  assert.match(String(r.exception?.message), /FRAME_TOO_LARGE/);
+  assert.equal(c.closed, false);
+  await roundTrip(c, 'after-bomb');
 });
