@@ -46,6 +46,13 @@ export const ErrorCodes = {
   STORE_INCOMPATIBLE: 'STORE_INCOMPATIBLE',
   /** append() got a malformed op (bad id, missing data, unknown op): the whole batch is refused. */
   STORE_INVALID_BATCH: 'STORE_INVALID_BATCH',
+  // Certificate tooling (src/tls, `ferrymq tls`)
+  /** A certificate NAME that cannot be a file name (path characters, reserved `ca`). */
+  TLS_BAD_NAME: 'TLS_BAD_NAME',
+  /** `ferrymq tls issue` found no CA (ca.pem, ca.key) in the directory. */
+  TLS_NO_CA: 'TLS_NO_CA',
+  /** A certificate or key file exists and --force was not given. */
+  TLS_FILE_EXISTS: 'TLS_FILE_EXISTS',
   // FerryMQ's own client (src/client)
   /** A client or failover URI that cannot be used (bad syntax, unknown option, bad value). */
   CLIENT_INVALID_URI: 'CLIENT_INVALID_URI',
