@@ -14,6 +14,7 @@ import { effectiveLockType } from './ha/index.js';
 import { StompHead } from './protocols/stomp/head.js';
 import { OpenWireHead } from './protocols/openwire/head.js';
 import { ProtocolDetector } from './transport/auto-detect.js';
+import { TlsIdentity } from './transport/tls-context.js';
 import { createStore } from './store/index.js';
 import type { MessageStore } from './store/api.js';
 import { StatusWriter } from './status.js';
@@ -126,13 +127,17 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
     return stomp;
   };
   const bound: BoundListener[] = [];
+  // One TLS identity for every TLS listener, reloaded when its files change.
+  let identity: TlsIdentity | undefined;
   try {
+    if (config.listeners.some((l) => l.tls)) identity = TlsIdentity.open(config.tls, logger.child({ component: 'tls' }));
     for (const l of config.listeners) {
-      const b = await bindWhileLeased(() => startListener(l, headFor(l), logger.child({ component: 'transport' })), lease, logger, l.uri);
+      const b = await bindWhileLeased(() => startListener(l, headFor(l), logger.child({ component: 'transport' }), identity), lease, logger, l.uri);
       bound.push(b);
       logger.info({ uri: l.uri, port: b.port }, 'listening');
     }
   } catch (err) {
+    identity?.close();
     await Promise.all(bound.map((b) => b.close()));
     await core.stop();
     throw err;
@@ -143,6 +148,7 @@ export async function serve(config: FerryConfig, options: ServeOptions): Promise
   const shutdown = (clean: boolean): Promise<void> =>
     (stopped ??= (async () => {
       status.stop(clean);
+      identity?.close();
       await Promise.all(bound.map((b) => b.close()));
       stomp.closeAll();
       openwire.closeAll();

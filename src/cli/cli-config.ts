@@ -3,7 +3,7 @@
  * `--data` and `--listen`: the more specific the source, the later it applies.
  */
 import { resolve } from 'node:path';
-import { configFromEnv, loadConfigFile } from '../config/load.js';
+import { checkTls, configFromEnv, loadConfigFile } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import { parseListenerUri } from '../transport/uri.js';
@@ -31,6 +31,12 @@ export function resolveCliConfig(options: CliOptions, env: NodeJS.ProcessEnv = p
         return { ok: false, exitCode: ExitCode.USAGE };
       }
       listeners.push(parsed);
+    }
+    // A TLS listener given here needs the config's certificate as much as one in the file.
+    const problems = checkTls(config.tls, listeners);
+    if (problems.length > 0) {
+      for (const p of problems) console.error(`ferrymq: --listen: ${p.path}: ${p.problem}`);
+      return { ok: false, exitCode: ExitCode.CONFIG };
     }
     config = { ...config, listeners };
   }

@@ -23,6 +23,13 @@ export const DEFAULT_DATA_DIRECTORY = './data';
 export const DEFAULT_STOMP_PORT = 61613;
 /** ActiveMQ's WebSocket (STOMP over ws) transportConnector port. */
 export const DEFAULT_WS_PORT = 61614;
+/** ActiveMQ's conventional ports for its TLS connectors (ssl://, stomp+ssl://). */
+export const DEFAULT_SSL_PORT = 61617;
+export const DEFAULT_STOMP_SSL_PORT = 61612;
+/** TLS files are checked for changes this often, so renewed certificates apply without a restart. */
+export const DEFAULT_TLS_RELOAD_INTERVAL = 5_000;
+/** Environment variable for the TLS key passphrase (keeps it out of the config file). */
+export const ENV_TLS_PASSPHRASE = 'FERRYMQ_TLS_PASSPHRASE';
 /** ActiveMQ's OpenWire transportConnector port. */
 export const DEFAULT_OPENWIRE_PORT = 61616;
 /** The OpenWire, STOMP and WebSocket connectors of ActiveMQ's stock activemq.xml, on every interface. */

@@ -5,14 +5,15 @@
  * gives CONFIG_UNREADABLE.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ErrorCodes, FerryError, type ErrorCode } from '../errors.js';
 import { parseListenerUri, type ProtocolDefaults } from '../transport/uri.js';
-import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL, ENV_STORE_URL } from './defaults.js';
+import { DEFAULT_LISTENER_URIS, ENV_BROKER_NAME, ENV_DATA_DIRECTORY, ENV_LOG_LEVEL, ENV_STORE_URL, ENV_TLS_PASSPHRASE } from './defaults.js';
+import { loadTlsOptions, tlsConfigured } from '../transport/tls-context.js';
 import { policiesSchema } from './policy-schema.js';
 import { configSchema, openwireSchema, stompSchema } from './schema.js';
 import type { Problem } from './schema-dsl.js';
-import type { DestinationPolicy, FerryConfig, HaConfig, JournalConfig, LimitsConfig, ListenerConfig, OpenWireConfig, StompConfig, StoreConfig } from './types.js';
+import type { DestinationPolicy, FerryConfig, HaConfig, JournalConfig, LimitsConfig, ListenerConfig, OpenWireConfig, StompConfig, StoreConfig, TlsConfig } from './types.js';
 import { locate, parseYaml, type Position } from './yaml-source.js';
 
 /** A FerryError whose message is `problems` joined by newlines, each one self-contained. */
@@ -30,6 +31,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ readonly name: string; readonly path: reado
   { name: ENV_LOG_LEVEL, path: ['logging', 'level'] },
   { name: ENV_BROKER_NAME, path: ['broker', 'name'] },
   { name: ENV_STORE_URL, path: ['store', 'url'] },
+  { name: ENV_TLS_PASSPHRASE, path: ['tls', 'passphrase'] },
 ];
 
 /** Where a problem came from: a position in the file, or an environment variable (sorts last). */
@@ -105,6 +107,9 @@ function build(raw: unknown, source: string | undefined, at: Locator): FerryConf
   const defaults = { stomp: stomp ?? stompSchema.default, openwire: openwire ?? openwireSchema.default };
   const listeners = parseListeners(isRecord(raw) ? raw['listeners'] : undefined, defaults, problems);
   if (checked !== undefined) problems.push(...checkStoreAndHa(checked.store, checked.ha));
+  // TLS files resolve against the config file's folder (`tls: { cert: certs/hub.pem }` next to it).
+  const tls = checked ? resolveTlsPaths(checked.tls, source === undefined ? process.cwd() : dirname(resolve(source))) : undefined;
+  if (tls !== undefined && listeners !== undefined) problems.push(...checkTls(tls, listeners));
   if (problems.length > 0 || checked === undefined || listeners === undefined) {
     // In file order, so the report reads top to bottom like the file (sort is stable).
     const located = problems.map((p) => ({ ...at(p.path), text: `${p.path || '(top level)'}: ${p.problem}` }));
@@ -118,7 +123,31 @@ function build(raw: unknown, source: string | undefined, at: Locator): FerryConf
     // Like ActiveMQ's activemq.data: relative to the working directory at load time.
     broker: { ...checked.broker, dataDirectory: resolve(checked.broker.dataDirectory) },
     listeners,
+    tls: tls ?? checked.tls,
   };
+}
+
+function resolveTlsPaths(tls: TlsConfig, base: string): TlsConfig {
+  const at = (p: string): string => (p === '' ? '' : resolve(base, p));
+  return { ...tls, cert: at(tls.cert), key: at(tls.key), ca: at(tls.ca), pfx: at(tls.pfx) };
+}
+
+/**
+ * TLS listeners need an identity, `needClientAuth`/`wantClientAuth` need a CA, and the files must
+ * be readable and fit together (checked by building a real secure context).
+ */
+export function checkTls(tls: TlsConfig, listeners: readonly ListenerConfig[]): Problem[] {
+  const problems: Problem[] = [];
+  const tlsListeners = listeners.map((l, i) => ({ l, i })).filter(({ l }) => l.tls !== undefined);
+  if (tlsListeners.length === 0 && !tlsConfigured(tls)) return problems;
+  for (const { l, i } of tlsListeners) {
+    if ((l.tls?.needClientAuth || l.tls?.wantClientAuth) && tls.ca === '') {
+      problems.push({ path: `listeners[${i}].uri`, problem: 'needClientAuth/wantClientAuth need tls.ca (the CA that signs client certificates)' });
+    }
+  }
+  const loaded = loadTlsOptions(tls);
+  if (Array.isArray(loaded)) problems.push(...loaded);
+  return problems;
 }
 
 /** Listeners from the raw `listeners` list; undefined if any failed (problems pushed). */
@@ -187,6 +216,7 @@ export interface ConfigOverrides {
   readonly listeners?: ReadonlyArray<{ readonly uri: string } & Partial<Omit<ListenerConfig, 'uri'>>>;
   readonly stomp?: Partial<StompConfig>;
   readonly openwire?: Partial<OpenWireConfig>;
+  readonly tls?: Partial<TlsConfig>;
   readonly store?: Partial<Omit<StoreConfig, 'journal'>> & { readonly journal?: Partial<JournalConfig> };
   readonly ha?: Partial<HaConfig>;
   /** 0 (or leaving a key out) = `auto`. */
@@ -219,7 +249,8 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
   const policies = overrides.policies ? checkPolicies(overrides.policies) : base.policies;
   const store: StoreConfig = { ...base.store, ...overrides.store, journal: { ...base.store.journal, ...overrides.store?.journal } };
   const ha: HaConfig = { ...base.ha, ...overrides.ha };
-  const rules = checkStoreAndHa(store, ha);
+  const tls: TlsConfig = resolveTlsPaths({ ...base.tls, ...overrides.tls }, process.cwd());
+  const rules = [...checkStoreAndHa(store, ha), ...checkTls(tls, listeners)];
   if (rules.length > 0) throw new ConfigError(ErrorCodes.CONFIG_INVALID, rules.map((p) => `defaultConfig: ${p.path}: ${p.problem}`));
   return {
     source: overrides.source,
@@ -227,6 +258,7 @@ export function defaultConfig(overrides: ConfigOverrides = {}): FerryConfig {
     listeners,
     stomp,
     openwire,
+    tls,
     store,
     ha,
     limits: { ...base.limits, ...overrides.limits },

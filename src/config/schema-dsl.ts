@@ -143,12 +143,14 @@ export function string(opts: {
   description: string;
   typeName?: string;
   required?: boolean;
+  /** '' is a value (meaning "not set") rather than a mistake. */
+  allowEmpty?: boolean;
   validate?: (value: string) => string | undefined;
 }): Field<string> {
   const typeName = opts.typeName ?? 'string';
   return leaf<string>(typeName, opts, (v) => {
     if (typeof v !== 'string') return new Invalid(`expected a ${typeName}, got ${describeValue(v)}`);
-    if (v.trim() === '') return new Invalid('must not be empty');
+    if (v.trim() === '') return opts.allowEmpty ? v : new Invalid('must not be empty');
     const problem = opts.validate?.(v);
     return problem === undefined ? v : new Invalid(problem);
   });

@@ -97,6 +97,21 @@ export const openwireSchema = object(
   { description: 'OpenWire (ActiveMQ JMS, NMS and CMS clients) settings; listener URIs may override them with `wireFormat.*` options.' },
 );
 
+/** The `tls` section: the broker's certificate for every TLS listener. */
+export const tlsSchema = object(
+  {
+    cert: string({ default: '', typeName: 'path', allowEmpty: true, description: 'PEM certificate (chain) of this broker, e.g. from `ferrymq tls issue`. Relative paths resolve against the config file\'s folder.' }),
+    key: string({ default: '', typeName: 'path', allowEmpty: true, description: 'PEM private key of `cert`.' }),
+    ca: string({ default: '', typeName: 'path', allowEmpty: true, description: 'PEM CA certificate(s) that client certificates must be signed by (`needClientAuth`, `wantClientAuth`).' }),
+    pfx: string({ default: '', typeName: 'path', allowEmpty: true, description: 'PKCS#12 file instead of `cert` and `key`.' }),
+    passphrase: string({ default: '', allowEmpty: true, description: `Passphrase of an encrypted \`key\` or \`pfx\`; ${D.ENV_TLS_PASSPHRASE} overrides it (keeps it out of the file).` }),
+    minVersion: oneOf(['TLSv1.2', 'TLSv1.3'], { default: 'TLSv1.2', description: 'Oldest TLS version accepted.' }),
+    ciphers: string({ default: '', allowEmpty: true, description: 'OpenSSL cipher list for TLS 1.2 (empty: Node\'s default).' }),
+    reloadInterval: duration({ default: D.DEFAULT_TLS_RELOAD_INTERVAL, min: 0, description: 'How often the files are checked; changed certificates apply to new connections without a restart. 0 turns it off.' }),
+  },
+  { description: 'TLS for `ssl://`, `stomp+ssl://`, `wss://` and `auto+ssl://` listeners (see docs/tls.md).' },
+);
+
 const listenerSchema = object(
   {
     uri: string({
@@ -132,6 +147,7 @@ export const configSchema = object(
     }),
     stomp: stompSchema,
     openwire: openwireSchema,
+    tls: tlsSchema,
     store: object(
       {
         type: oneOf(['journal', 'memory', 'postgres', 'mysql'], {

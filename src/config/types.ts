@@ -26,6 +26,35 @@ export interface ListenerConfig {
   readonly maxHeaderLength: number;
   /** OpenWire settings for this listener (`openwire` and `auto`): the `openwire` section with URI `wireFormat.*` overrides. */
   readonly openwire: OpenWireConfig;
+  /** TLS listener (`ssl://`, `stomp+ssl://`, `wss://`, `auto+ssl://`): certificates from the `tls` section. */
+  readonly tls?: ListenerTls | undefined;
+}
+
+/** Per-listener TLS options (URI `needClientAuth=true`, `wantClientAuth=true`). */
+export interface ListenerTls {
+  /** Refuse clients without a certificate signed by `tls.ca`. */
+  readonly needClientAuth: boolean;
+  /** Ask for a client certificate, accept clients without one. */
+  readonly wantClientAuth: boolean;
+}
+
+/** The `tls` section: one identity for every TLS listener. Paths resolve against the config file's folder. */
+export interface TlsConfig {
+  /** PEM certificate chain ('' when not set). */
+  readonly cert: string;
+  /** PEM private key ('' when not set). */
+  readonly key: string;
+  /** PEM CA certificates trusted for client certificates ('' = none). */
+  readonly ca: string;
+  /** PKCS#12 file instead of cert + key ('' when not set). */
+  readonly pfx: string;
+  /** Passphrase of an encrypted key or PKCS#12 file ('' = none). */
+  readonly passphrase: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list ('' = Node's default). */
+  readonly ciphers: string;
+  /** How often the files are checked for changes (reloaded without a restart); 0 = never. */
+  readonly reloadInterval: number;
 }
 
 export type ListenerScheme = 'stomp' | 'ws' | 'openwire' | 'auto';
@@ -181,6 +210,7 @@ export interface FerryConfig {
   readonly listeners: readonly ListenerConfig[];
   readonly stomp: StompConfig;
   readonly openwire: OpenWireConfig;
+  readonly tls: TlsConfig;
   readonly store: StoreConfig;
   readonly ha: HaConfig;
   readonly limits: LimitsConfig;

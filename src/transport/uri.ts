@@ -4,7 +4,7 @@
  * unknown scheme, unknown option), and unknown options are errors: ActiveMQ silently ignores a
  * typo such as `maximumConnection=10`, which is how limits quietly stop applying.
  */
-import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_OPENWIRE_PORT, DEFAULT_STOMP_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
+import { DEFAULT_MAXIMUM_CONNECTIONS, DEFAULT_OPENWIRE_PORT, DEFAULT_SSL_PORT, DEFAULT_STOMP_PORT, DEFAULT_STOMP_SSL_PORT, DEFAULT_WS_PORT } from '../config/defaults.js';
 import { MAX_BUFFER_SIZE, MAX_HEADER_LENGTH_LIMIT, openwireSchema } from '../config/schema.js';
 import { formatSize, parseSize, type Problem } from '../config/schema-dsl.js';
 import type { ListenerConfig, ListenerScheme, OpenWireConfig, StompConfig } from '../config/types.js';
@@ -20,7 +20,7 @@ export interface ProtocolDefaults {
  * Scheme as written -> the listener it creates. `stomp+nio` and `nio` are ActiveMQ's NIO
  * connectors (the same protocol to a client); `tcp` is ActiveMQ's OpenWire connector.
  */
-const SCHEMES: Readonly<Record<string, { scheme: ListenerScheme; defaultPort: number }>> = {
+const SCHEMES: Readonly<Record<string, { scheme: ListenerScheme; defaultPort: number; tls?: true }>> = {
   tcp: { scheme: 'openwire', defaultPort: DEFAULT_OPENWIRE_PORT },
   nio: { scheme: 'openwire', defaultPort: DEFAULT_OPENWIRE_PORT },
   auto: { scheme: 'auto', defaultPort: DEFAULT_OPENWIRE_PORT },
@@ -28,19 +28,26 @@ const SCHEMES: Readonly<Record<string, { scheme: ListenerScheme; defaultPort: nu
   stomp: { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
   'stomp+nio': { scheme: 'stomp', defaultPort: DEFAULT_STOMP_PORT },
   ws: { scheme: 'ws', defaultPort: DEFAULT_WS_PORT },
+  // The same over TLS, with the `tls` section's certificate.
+  ssl: { scheme: 'openwire', defaultPort: DEFAULT_SSL_PORT, tls: true },
+  'nio+ssl': { scheme: 'openwire', defaultPort: DEFAULT_SSL_PORT, tls: true },
+  'auto+ssl': { scheme: 'auto', defaultPort: DEFAULT_SSL_PORT, tls: true },
+  'auto+nio+ssl': { scheme: 'auto', defaultPort: DEFAULT_SSL_PORT, tls: true },
+  'stomp+ssl': { scheme: 'stomp', defaultPort: DEFAULT_STOMP_SSL_PORT, tls: true },
+  'stomp+nio+ssl': { scheme: 'stomp', defaultPort: DEFAULT_STOMP_SSL_PORT, tls: true },
+  wss: { scheme: 'ws', defaultPort: DEFAULT_WS_PORT, tls: true },
 };
 
 /** Schemes ActiveMQ users will try, with why FerryMQ refuses them today. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  ssl: 'is OpenWire over TLS, which is not supported yet (TLS listeners arrive later)',
-  'nio+ssl': 'is OpenWire over TLS, which is not supported yet (TLS listeners arrive later)',
-  'auto+ssl': 'is not supported yet (TLS listeners arrive later)',
-  'stomp+ssl': 'is not supported yet (TLS listeners arrive later)',
-  'stomp+nio+ssl': 'is not supported yet (TLS listeners arrive later)',
-  wss: 'is not supported yet (TLS listeners arrive later)',
   amqp: 'is not supported yet',
+  'amqp+ssl': 'is not supported yet',
   mqtt: 'is not supported yet',
+  'mqtt+ssl': 'is not supported yet',
 };
+
+/** TLS listeners only: client certificates (ActiveMQ's transportConnector options). */
+const TLS_OPTIONS = ['needClientAuth', 'wantClientAuth'] as const;
 
 /** Options every listener takes. */
 const COMMON_OPTIONS = ['maximumConnections', 'wireFormat.maxFrameSize', 'wireFormat.maxDataLength'] as const;
@@ -114,19 +121,23 @@ export function parseListenerUri(uri: string, defaults: ProtocolDefaults): Liste
   }
 
   const limits: Limits = {
+    clientAuth: { need: false, want: false },
     maximumConnections: DEFAULT_MAXIMUM_CONNECTIONS,
     maxFrameSize: defaults.stomp.maxFrameSize,
     maxHeaders: defaults.stomp.maxHeaders,
     maxHeaderLength: defaults.stomp.maxHeaderLength,
     openwire: { ...defaults.openwire },
   };
-  const optionError = applyOptions(query ?? '', optionsFor(known.scheme), limits);
+  const allowed = known.tls ? [...optionsFor(known.scheme), ...TLS_OPTIONS] : optionsFor(known.scheme);
+  const optionError = applyOptions(query ?? '', allowed, limits);
   if (optionError !== undefined) return optionError;
-
-  return { uri, scheme: known.scheme, host: host.value, port, ...limits };
+  const { clientAuth, ...rest } = limits;
+  const tls = known.tls ? { needClientAuth: clientAuth.need, wantClientAuth: clientAuth.want } : undefined;
+  return tls ? { uri, scheme: known.scheme, host: host.value, port, ...rest, tls } : { uri, scheme: known.scheme, host: host.value, port, ...rest };
 }
 
 interface Limits {
+  clientAuth: { need: boolean; want: boolean };
   maximumConnections: number;
   maxFrameSize: number;
   maxHeaders: number;
@@ -160,6 +171,12 @@ function applyOptions(query: string, allowed: readonly string[], limits: Limits)
 }
 
 function applyOption(canonical: string, name: string, value: string, limits: Limits): string | undefined {
+  if (canonical === 'needClientAuth' || canonical === 'wantClientAuth') {
+    if (value !== 'true' && value !== 'false') return `option "${name}": expected true or false`;
+    if (canonical === 'needClientAuth') limits.clientAuth.need = value === 'true';
+    else limits.clientAuth.want = value === 'true';
+    return undefined;
+  }
   if (canonical.startsWith('wireFormat.') && (OPENWIRE_OPTIONS as readonly string[]).includes(canonical)) {
     return applyOpenWireOption(canonical.slice('wireFormat.'.length), name, value, limits.openwire);
   }

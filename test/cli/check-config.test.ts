@@ -38,7 +38,7 @@ test('cli: check-config prints every problem with file:line:col and exits 78', a
   assert.equal(
     result.stderr,
     `${file}:2:3: broker.nmae: unknown key "nmae" (expected name, dataDirectory)\n` +
-      `${file}:5:5: listeners[1].uri: unknown scheme "stomp+nio2" (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws)\n`,
+      `${file}:5:5: listeners[1].uri: unknown scheme "stomp+nio2" (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws, ssl, nio+ssl, auto+ssl, auto+nio+ssl, stomp+ssl, stomp+nio+ssl, wss)\n`,
   );
 });
 

@@ -159,7 +159,7 @@ test('config: several problems are all reported, in file order, in one error', a
   level: loud
 listeners:
   - uri: stomp://0.0.0.0:61613
-  - uri: stomp+ssl://0.0.0.0:61617
+  - uri: mqtt://0.0.0.0:1883
   - uri: ws://0.0.0.0:70000
   - port: 5
 stomp:
@@ -173,7 +173,7 @@ store: { type: kahadb }
     e.problems.map((p) => p.slice(path.length + 1)),
     [
       '2:3: logging.level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
-      '5:5: listeners[1].uri: scheme "stomp+ssl" is not supported yet (TLS listeners arrive later) (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws)',
+      '5:5: listeners[1].uri: scheme "mqtt" is not supported yet (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws, ssl, nio+ssl, auto+ssl, auto+nio+ssl, stomp+ssl, stomp+nio+ssl, wss)',
       '6:5: listeners[2].uri: port "70000" is out of range (0..65535)',
       '7:5: listeners[3].port: unknown key "port" (expected uri)',
       '7:5: listeners[3].uri: missing required key',
@@ -294,7 +294,10 @@ test('config: defaultConfig merges overrides per section and parses listener URI
   ]);
   // stomp overrides reach the default listeners too.
   assert.equal(defaultConfig({ stomp: { maxHeaders: 9 } }).listeners[0]?.maxHeaders, 9);
-  const e = configError(() => defaultConfig({ listeners: [{ uri: 'ssl://0.0.0.0:61617' }] }));
+  const e = configError(() => defaultConfig({ listeners: [{ uri: 'amqp://0.0.0.0:5672' }] }));
   assert.equal(e.code, ErrorCodes.CONFIG_INVALID);
-  assert.match(e.message, /listeners\[0\]\.uri: scheme "ssl" is OpenWire over TLS/);
+  assert.match(e.message, /listeners\[0\]\.uri: scheme "amqp" is not supported yet/);
+  // A TLS listener without the tls section's certificate is refused, naming the keys.
+  const t = configError(() => defaultConfig({ listeners: [{ uri: 'ssl://127.0.0.1:0' }] }));
+  assert.match(t.message, /tls\.cert: missing/);
 });

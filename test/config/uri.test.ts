@@ -82,9 +82,8 @@ test('uri: unknown, repeated, empty and out-of-range options are errors naming t
 });
 
 test('uri: bad schemes, hosts, ports and shapes are errors', () => {
-  assert.equal(fails('stomp+nio2://0.0.0.0:1'), 'unknown scheme "stomp+nio2" (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws)');
-  assert.match(fails('ssl://0.0.0.0:61617'), /^scheme "ssl" is OpenWire over TLS, which is not supported yet/);
-  assert.match(fails('stomp+ssl://0.0.0.0:61617'), /not supported yet/);
+  assert.equal(fails('stomp+nio2://0.0.0.0:1'), 'unknown scheme "stomp+nio2" (expected tcp, nio, auto, auto+nio, stomp, stomp+nio, ws, ssl, nio+ssl, auto+ssl, auto+nio+ssl, stomp+ssl, stomp+nio+ssl, wss)');
+  assert.match(fails('amqp://0.0.0.0:5672'), /^scheme "amqp" is not supported yet/);
   assert.match(fails('stomp://0.0.0.0:65536'), /port "65536" is out of range \(0\.\.65535\)/);
   assert.match(fails('stomp://0.0.0.0:-1'), /port "-1" is out of range/);
   assert.match(fails('stomp://0.0.0.0:http'), /port "http" is out of range/);
@@ -126,4 +125,23 @@ test('uri: tcp:// and nio:// are OpenWire on 61616, auto:// detects the protocol
   assert.match(fails('tcp://0.0.0.0:1?wireFormat.cacheSize=0'), /"wireFormat.cacheSize": 0 is out of range/);
   assert.match(fails('tcp://0.0.0.0:1?wireFormat.sizePrefixDisabled=true'), /only false is supported/);
   assert.match(fails('tcp://0.0.0.0:1?wireFormat.maxInactivityDuration=soon'), /wireFormat.maxInactivityDuration/);
+});
+
+test('uri: TLS schemes with their default ports and client-certificate options', () => {
+  for (const [uri, scheme, port] of [
+    ['ssl://0.0.0.0', 'openwire', 61617],
+    ['nio+ssl://0.0.0.0', 'openwire', 61617],
+    ['auto+ssl://0.0.0.0', 'auto', 61617],
+    ['stomp+ssl://0.0.0.0', 'stomp', 61612],
+    ['stomp+nio+ssl://0.0.0.0', 'stomp', 61612],
+    ['wss://0.0.0.0', 'ws', 61614],
+  ] as const) {
+    const l = ok(uri);
+    assert.deepEqual([l.scheme, l.port, l.tls], [scheme, port, { needClientAuth: false, wantClientAuth: false }], uri);
+  }
+  assert.deepEqual(ok('ssl://0.0.0.0:1?needClientAuth=true').tls, { needClientAuth: true, wantClientAuth: false });
+  assert.deepEqual(ok('stomp+ssl://0.0.0.0:1?wantClientAuth=true&maximumConnections=3').tls, { needClientAuth: false, wantClientAuth: true });
+  assert.equal(ok('tcp://0.0.0.0:1').tls, undefined);
+  assert.match(fails('tcp://0.0.0.0:1?needClientAuth=true'), /unknown option "needClientAuth"/);
+  assert.match(fails('ssl://0.0.0.0:1?needClientAuth=yes'), /"needClientAuth": expected true or false/);
 });

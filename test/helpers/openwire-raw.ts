@@ -89,6 +89,11 @@ export class RawOpenWire {
     socket.on('error', () => undefined);
   }
 
+  /** Over a connected socket (a TLS one, say); nothing is sent. */
+  static over(socket: net.Socket): RawOpenWire {
+    return new RawOpenWire(socket);
+  }
+
   /** Opens a socket; nothing is sent. */
   static open(port: number, host = '127.0.0.1'): Promise<RawOpenWire> {
     return new Promise((resolve, reject) => {
