@@ -5,7 +5,8 @@
  * config errors that name the key and the file, and a renewed certificate used without a restart.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -196,5 +197,10 @@ describe('tls: TLS listeners', () => {
     assert.match(problem({ cert: hub.cert, key: other.key }), /tls\.key: .*other\.key is not the private key of .*hub\.pem/);
     assert.match(problem({ cert: expired.cert, key: expired.key }), /tls\.cert: .*expired\.pem: the certificate expired/);
     assert.match(problem({ cert: hub.cert, key: hub.key }, 'ssl://127.0.0.1:0?needClientAuth=true'), /needClientAuth\/wantClientAuth need tls\.ca/);
+    // An encrypted key: the right passphrase works, a wrong one is named as such.
+    const encrypted = join(dir, 'hub-encrypted.key');
+    writeFileSync(encrypted, createPrivateKey(readFileSync(hub.key)).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }));
+    assert.equal(problem({ cert: hub.cert, key: encrypted, passphrase: 'right' }), 'no error');
+    assert.match(problem({ cert: hub.cert, key: encrypted, passphrase: 'wrong' }), /tls\.key: wrong passphrase for .*hub-encrypted\.key/);
   });
 });
