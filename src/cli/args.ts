@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { clientOptionsGiven, parseClientCommand, type ClientCommandOptions } from './client-args.js';
+import { parseTlsCommand, type TlsCommand } from './tls-args.js';
 
 export const ExitCode = {
   OK: 0,
@@ -19,7 +20,7 @@ export const ExitCode = {
   CONFIG: 78,
 } as const;
 
-export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume'] as const;
+export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume', 'tls'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -33,7 +34,7 @@ export type ParsedCommandLine =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'usage-error'; readonly message: string }
-  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions };
+  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions; readonly tls?: TlsCommand };
 
 export const USAGE = `Usage: ferrymq <command> [options]
 
@@ -51,6 +52,10 @@ Commands:
                         send messages; the body comes from --body, --file or stdin
   consume [--uri URI] DESTINATION [--count N] [--json] [--ack auto|client] [--selector S] [--timeout MS]
                         print messages one per line (or as JSON) and ack them
+  tls init [--dir certs] [--days 3650] [--rsa] [--force]
+                        create a private CA (ca.pem, ca.key) for the brokers and clients
+  tls issue NAME [--dir certs] [--client] [--san HOST,IP,...] [--days 825] [--rsa] [--force]
+                        issue NAME.pem and NAME.key signed by that CA and print the tls: config
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
@@ -67,6 +72,13 @@ See docs/cli.md and docs/configuration.md.
 `;
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  // `tls` has options of its own (see tls-args.ts): everything after it is parsed there.
+  if (argv[0] === 'tls') {
+    const tls = parseTlsCommand(argv.slice(1));
+    if (tls === 'help') return { kind: 'help' };
+    if (typeof tls === 'string') return { kind: 'usage-error', message: tls };
+    return { kind: 'command', command: 'tls', options: {}, tls };
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -113,6 +125,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const clientOnly = clientOptionsGiven(values);
   if (clientOnly.length > 0) return { kind: 'usage-error', message: `${clientOnly[0]} is an option of send and consume, not ${command}` };
+  if (command === 'tls') return { kind: 'usage-error', message: 'give tls first: ferrymq tls init|issue [options]' };
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };
