@@ -3,8 +3,8 @@
  * LSB init-script convention for status (3 = not running) and sysexits.h for usage and config.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { clientOptionsGiven, parseClientCommand, type ClientCommandOptions } from './client-args.js';
+import { parseStrict } from './parse-options.js';
 import { parseTlsCommand, type TlsCommand } from './tls-args.js';
 
 export const ExitCode = {
@@ -79,35 +79,26 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     if (typeof tls === 'string') return { kind: 'usage-error', message: tls };
     return { kind: 'command', command: 'tls', options: {}, tls };
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        data: { type: 'string', short: 'd' },
-        listen: { type: 'string', short: 'l', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-        // send and consume (checked in client-args.ts)
-        uri: { type: 'string' },
-        count: { type: 'string' },
-        persistent: { type: 'boolean' },
-        body: { type: 'string' },
-        file: { type: 'string' },
-        lines: { type: 'boolean' },
-        header: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        ack: { type: 'string' },
-        selector: { type: 'string' },
-        timeout: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    return { kind: 'usage-error', message: (e as Error).message };
-  }
+  const parsed = parseStrict(argv, {
+    config: { type: 'string', short: 'c' },
+    data: { type: 'string', short: 'd' },
+    listen: { type: 'string', short: 'l', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+    // send and consume (checked in client-args.ts)
+    uri: { type: 'string' },
+    count: { type: 'string' },
+    persistent: { type: 'boolean' },
+    body: { type: 'string' },
+    file: { type: 'string' },
+    lines: { type: 'boolean' },
+    header: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    ack: { type: 'string' },
+    selector: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  if (typeof parsed === 'string') return { kind: 'usage-error', message: parsed };
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };

@@ -3,10 +3,10 @@
  * (args.ts hands over everything after `tls`): their options belong to no other command.
  * Problems come back as text for a usage error (exit 64).
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_CA_DAYS, DEFAULT_CERT_DAYS } from '../tls/files.js';
 import { checkCertName, parseSanList, type SubjectAltName } from '../tls/names.js';
 import type { KeyType } from '../tls/x509.js';
+import { parseStrict } from './parse-options.js';
 
 /** Where certificates go unless --dir says otherwise (the `tls:` config lines point here). */
 export const DEFAULT_CERT_DIR = 'certs';
@@ -29,25 +29,16 @@ export type TlsCommand =
 
 /** `argv` after `tls`: a command, 'help', or the usage problem as text. */
 export function parseTlsCommand(argv: readonly string[]): TlsCommand | 'help' | string {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dir: { type: 'string' },
-        days: { type: 'string' },
-        force: { type: 'boolean' },
-        rsa: { type: 'boolean' },
-        client: { type: 'boolean' },
-        san: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    return (e as Error).message;
-  }
+  const parsed = parseStrict(argv, {
+    dir: { type: 'string' },
+    days: { type: 'string' },
+    force: { type: 'boolean' },
+    rsa: { type: 'boolean' },
+    client: { type: 'boolean' },
+    san: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (typeof parsed === 'string') return parsed;
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [action, ...rest] = positionals;
