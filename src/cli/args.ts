@@ -3,8 +3,9 @@
  * LSB init-script convention for status (3 = not running) and sysexits.h for usage and config.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { clientOptionsGiven, parseClientCommand, type ClientCommandOptions } from './client-args.js';
+import { parseStrict } from './parse-options.js';
+import { parseTlsCommand, type TlsCommand } from './tls-args.js';
 
 export const ExitCode = {
   OK: 0,
@@ -19,7 +20,7 @@ export const ExitCode = {
   CONFIG: 78,
 } as const;
 
-export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume'] as const;
+export const COMMANDS = ['start', 'stop', 'status', 'check-config', 'send', 'consume', 'tls'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -33,7 +34,7 @@ export type ParsedCommandLine =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'usage-error'; readonly message: string }
-  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions };
+  | { readonly kind: 'command'; readonly command: Command; readonly options: CliOptions; readonly file?: string; readonly client?: ClientCommandOptions; readonly tls?: TlsCommand };
 
 export const USAGE = `Usage: ferrymq <command> [options]
 
@@ -51,6 +52,10 @@ Commands:
                         send messages; the body comes from --body, --file or stdin
   consume [--uri URI] DESTINATION [--count N] [--json] [--ack auto|client] [--selector S] [--timeout MS]
                         print messages one per line (or as JSON) and ack them
+  tls init [--dir certs] [--days 3650] [--rsa] [--force]
+                        create a private CA (ca.pem, ca.key) for the brokers and clients
+  tls issue NAME [--dir certs] [--client] [--san HOST,IP,...] [--days 825] [--rsa] [--force]
+                        issue NAME.pem and NAME.key signed by that CA and print the tls: config
 
 Options:
   -c, --config FILE   YAML config file (default: built-in defaults)
@@ -67,35 +72,33 @@ See docs/cli.md and docs/configuration.md.
 `;
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        data: { type: 'string', short: 'd' },
-        listen: { type: 'string', short: 'l', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-        // send and consume (checked in client-args.ts)
-        uri: { type: 'string' },
-        count: { type: 'string' },
-        persistent: { type: 'boolean' },
-        body: { type: 'string' },
-        file: { type: 'string' },
-        lines: { type: 'boolean' },
-        header: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        ack: { type: 'string' },
-        selector: { type: 'string' },
-        timeout: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    return { kind: 'usage-error', message: (e as Error).message };
+  // `tls` has options of its own (see tls-args.ts): everything after it is parsed there.
+  if (argv[0] === 'tls') {
+    const tls = parseTlsCommand(argv.slice(1));
+    if (tls === 'help') return { kind: 'help' };
+    if (typeof tls === 'string') return { kind: 'usage-error', message: tls };
+    return { kind: 'command', command: 'tls', options: {}, tls };
   }
+  const parsed = parseStrict(argv, {
+    config: { type: 'string', short: 'c' },
+    data: { type: 'string', short: 'd' },
+    listen: { type: 'string', short: 'l', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+    // send and consume (checked in client-args.ts)
+    uri: { type: 'string' },
+    count: { type: 'string' },
+    persistent: { type: 'boolean' },
+    body: { type: 'string' },
+    file: { type: 'string' },
+    lines: { type: 'boolean' },
+    header: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    ack: { type: 'string' },
+    selector: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  if (typeof parsed === 'string') return { kind: 'usage-error', message: parsed };
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
@@ -113,6 +116,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const clientOnly = clientOptionsGiven(values);
   if (clientOnly.length > 0) return { kind: 'usage-error', message: `${clientOnly[0]} is an option of send and consume, not ${command}` };
+  if (command === 'tls') return { kind: 'usage-error', message: 'give tls first: ferrymq tls init|issue [options]' };
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) return { kind: 'usage-error', message: 'check-config needs a FILE' };

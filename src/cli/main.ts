@@ -7,6 +7,7 @@ import { runCheckConfig, runStatus, runStop } from './control.js';
 import { runStart } from './start.js';
 import { runConsume } from './consume.js';
 import { runSend } from './send.js';
+import { runTls } from './tls.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
@@ -35,6 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
         case 'consume':
           if (parsed.client === undefined) return ExitCode.SOFTWARE;
           return parsed.command === 'send' ? runSend(parsed.client) : runConsume(parsed.client);
+        case 'tls':
+          return parsed.tls === undefined ? ExitCode.SOFTWARE : runTls(parsed.tls);
       }
   }
 }
