@@ -20,6 +20,7 @@ PACKAGES=(
   default-jdk-headless # OpenWire interop tests: java + javac for test/interop/java (test/helpers/java.ts)
   libactivemq-java     # OpenWire interop tests: ActiveMQ's JMS client jars in /usr/share/java
   activemq             # OpenWire interop tests: Debian's ActiveMQ 5.17 broker (test/helpers/activemq-broker.ts)
+  openssl              # TLS tests: PKCS#12 files for the pfx option and the Java client's key store
 )
 
 exec "$(dirname "$0")/apt-install-missing.sh" install-test-deps "${PACKAGES[@]}"
