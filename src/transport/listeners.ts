@@ -138,7 +138,8 @@ export async function startListener(cfg: ListenerConfig, head: StreamAcceptor, l
   const addr = server.address() as net.AddressInfo;
   return {
     uri: cfg.uri,
-    scheme: cfg.scheme,
+    // Shown in logs and `ferrymq status`: a TLS listener says so (openwire+tls, stomp+tls, ws+tls, auto+tls).
+    scheme: cfg.tls ? `${cfg.scheme}+tls` : cfg.scheme,
     host: cfg.host,
     port: addr.port,
     connections: () => live.size,
