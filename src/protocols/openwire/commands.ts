@@ -205,9 +205,10 @@ export class OpenWireCommands {
     const s = this.session as BrokerSession;
     const producer = m.producerId ? this.producers.get(producerKey(m.producerId)) : undefined;
     const dest = m.destination ?? producer?.info.destination ?? null;
-    const core = toCoreMessage(dest === m.destination ? m : { ...m, destination: dest }, { connectionId: s.connectionId, maxInflated: this.conn.opts.config.maxFrameSize });
+    const wire = dest === m.destination ? m : { ...m, destination: dest };
+    const core = toCoreMessage(wire, { connectionId: s.connectionId, maxInflated: this.conn.opts.config.maxFrameSize });
     if (core instanceof FerryError) return this.reply(m, core);
-    primeWireCache(core, dest === m.destination ? m : { ...m, destination: dest });
+    primeWireCache(core, wire);
     const size = MESSAGE_SIZE_OVERHEAD + (m.content?.length ?? 0) + (m.marshalledProperties?.length ?? 0);
     const untrack = this.conn.trackSend(size);
     const tx = m.transactionId ? this.txs.coreTx(m.transactionId) : undefined;
